@@ -1,0 +1,334 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Values of blobs.compression.
+const (
+	compressNone = 0
+	compressZstd = 1
+)
+
+// chunkSize is the unit of the SQL blob backend: rows this big are written
+// and read one at a time, so neither an insert nor a ranged read holds a
+// whole large message.
+const chunkSize = 256 << 10
+
+// blobBackend keeps message content. The blobs row (size, references,
+// parsed form) is common to both backends; the backend keeps the bytes.
+type blobBackend interface {
+	// stage runs before the write transaction: the file backend writes and
+	// syncs the content there, so that it is durable before any row names it.
+	stage(t *tenant, p *Incoming) error
+	// ensureTx runs inside the transaction after the blobs row was created
+	// or revived, and stores the content if it is not there.
+	ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error
+	// open gives ranged access to a blob's content.
+	open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error)
+	// removeTx deletes a blob's content; the sweeper calls it inside the
+	// transaction that deletes the row, before the commit.
+	removeTx(tx *sql.Tx, t *tenant, hash []byte, compression int) error
+	compression() int
+}
+
+type blobReader interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// putBlobTx adds refs references to p's blob, creating or reviving its row
+// and making sure its content is stored.
+func (s *Store) putBlobTx(tx *sql.Tx, t *tenant, p *Incoming, refs int64) error {
+	var total int64
+	var comp int
+	err := tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (hash) DO UPDATE SET refs = blobs.refs + excluded.refs, unref_since = NULL
+		RETURNING refs, compression`, p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&total, &comp)
+	if err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	if total == refs { // new, or revived from zero: its content may be missing
+		return s.blobs.ensureTx(tx, t, p, comp)
+	}
+	return nil
+}
+
+var (
+	zstdOnce sync.Once
+	zstdEnc  *zstd.Encoder
+	zstdDec  *zstd.Decoder
+)
+
+func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
+	zstdOnce.Do(func() {
+		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+	})
+	return zstdEnc, zstdDec
+}
+
+// sqlBlobs keeps content in the blob_chunks table, so that a SQLite domain
+// is one file to back up.
+type sqlBlobs struct{ compress bool }
+
+func (b *sqlBlobs) compression() int {
+	if b.compress {
+		return compressZstd
+	}
+	return compressNone
+}
+
+func (b *sqlBlobs) stage(*tenant, *Incoming) error { return nil }
+
+func (b *sqlBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error {
+	var have int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE hash = $1 AND seq = 0`, p.hash).Scan(&have); err != nil {
+		return err
+	}
+	if have > 0 {
+		return nil
+	}
+	buf := make([]byte, chunkSize)
+	for seq, off := 0, int64(0); seq == 0 || off < p.size; seq++ {
+		n, err := p.data.ReadAt(buf[:min(int64(chunkSize), p.size-off)], off)
+		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == p.size) {
+			return fmt.Errorf("read spooled message: %w", err)
+		}
+		data := buf[:n]
+		if compression == compressZstd {
+			enc, _ := zstdCodec()
+			data = enc.EncodeAll(data, nil)
+		}
+		if _, err := tx.Exec(`INSERT INTO blob_chunks (hash, seq, data) VALUES ($1, $2, $3)`, p.hash, seq, data); err != nil {
+			return fmt.Errorf("store blob chunk: %w", err)
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+func (b *sqlBlobs) removeTx(tx *sql.Tx, t *tenant, hash []byte, _ int) error {
+	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE hash = $1`, hash)
+	return err
+}
+
+func (b *sqlBlobs) open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error) {
+	return &chunkReader{ctx: ctx, db: t.db, hash: hash, size: size, compression: compression, cached: -1}, nil
+}
+
+// chunkReader reads a blob chunk by chunk, keeping the last chunk it read,
+// so a sequential read queries each chunk once.
+type chunkReader struct {
+	ctx         context.Context
+	db          *sql.DB
+	hash        []byte
+	size        int64
+	compression int
+	cached      int64
+	chunk       []byte
+}
+
+func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	n := 0
+	for n < len(p) && off < r.size {
+		seq := off / chunkSize
+		if seq != r.cached {
+			var data []byte
+			err := r.db.QueryRowContext(r.ctx, `SELECT data FROM blob_chunks WHERE hash = $1 AND seq = $2`, r.hash, seq).Scan(&data)
+			if err != nil {
+				return n, fmt.Errorf("read blob %x chunk %d: %w", r.hash[:6], seq, err)
+			}
+			if r.compression == compressZstd {
+				_, dec := zstdCodec()
+				if data, err = dec.DecodeAll(data, nil); err != nil {
+					return n, fmt.Errorf("decompress blob %x chunk %d: %w", r.hash[:6], seq, err)
+				}
+			}
+			r.cached, r.chunk = seq, data
+		}
+		within := off - seq*chunkSize
+		if within >= int64(len(r.chunk)) {
+			return n, fmt.Errorf("blob %x: chunk %d is short", r.hash[:6], seq)
+		}
+		c := copy(p[n:], r.chunk[within:])
+		n += c
+		off += int64(c)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *chunkReader) Close() error { r.chunk = nil; return nil }
+
+// fileBlobs keeps content in files under the tenant's blob directory, named
+// by hash: written to a temporary name, synced, renamed, directory synced.
+type fileBlobs struct{ compress bool }
+
+func (b *fileBlobs) compression() int {
+	if b.compress {
+		return compressZstd
+	}
+	return compressNone
+}
+
+func blobPath(dir string, hash []byte, compression int) string {
+	h := hex.EncodeToString(hash)
+	name := filepath.Join(dir, h[:2], h)
+	if compression == compressZstd {
+		name += ".zst"
+	}
+	return name
+}
+
+func (b *fileBlobs) stage(t *tenant, p *Incoming) error {
+	path := blobPath(t.blobDir, p.hash, b.compression())
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return writeBlobFile(path, p, b.compression())
+}
+
+func (b *fileBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error {
+	path := blobPath(t.blobDir, p.hash, compression)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	// Rare: the row was revived after its file was swept, or it was created
+	// with another compression setting. Write it now, inside the transaction.
+	return writeBlobFile(path, p, compression)
+}
+
+func writeBlobFile(path string, p *Incoming, compression int) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("blob directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "tmp-*")
+	if err != nil {
+		return fmt.Errorf("write blob: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write blob: %w", err)
+	}
+	src := io.NewSectionReader(p.data, 0, p.size)
+	if compression == compressZstd {
+		zw, err := zstd.NewWriter(f, zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := io.Copy(zw, src); err != nil {
+			return fail(err)
+		}
+		if err := zw.Close(); err != nil {
+			return fail(err)
+		}
+	} else if _, err := io.Copy(f, src); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write blob: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (b *fileBlobs) removeTx(tx *sql.Tx, t *tenant, hash []byte, compression int) error {
+	err := os.Remove(blobPath(t.blobDir, hash, compression))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (b *fileBlobs) open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error) {
+	f, err := os.Open(blobPath(t.blobDir, hash, compression))
+	if err != nil {
+		return nil, fmt.Errorf("open blob: %w", err)
+	}
+	if compression == compressZstd {
+		return &zstdFileReader{f: f}, nil
+	}
+	return f, nil
+}
+
+// zstdFileReader gives ReadAt over a compressed file by decompressing from
+// the start; reads that move forward continue where the last one stopped.
+type zstdFileReader struct {
+	f   *os.File
+	dec *zstd.Decoder
+	pos int64
+}
+
+func (z *zstdFileReader) ReadAt(p []byte, off int64) (int, error) {
+	if z.dec == nil || off < z.pos {
+		if _, err := z.f.Seek(0, io.SeekStart); err != nil {
+			return 0, err
+		}
+		if z.dec == nil {
+			dec, err := zstd.NewReader(z.f, zstd.WithDecoderConcurrency(1))
+			if err != nil {
+				return 0, err
+			}
+			z.dec = dec
+		} else if err := z.dec.Reset(z.f); err != nil {
+			return 0, err
+		}
+		z.pos = 0
+	}
+	if off > z.pos {
+		n, err := io.CopyN(io.Discard, z.dec, off-z.pos)
+		z.pos += n
+		if err != nil {
+			return 0, err
+		}
+	}
+	n, err := io.ReadFull(z.dec, p)
+	z.pos += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (z *zstdFileReader) Close() error {
+	if z.dec != nil {
+		z.dec.Close()
+	}
+	return z.f.Close()
+}
+

@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"letterbox/migrations"
+)
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the embedded migrations of one dialect, in order.
+func loadMigrations(d *dialect) ([]migration, error) {
+	entries, err := fs.ReadDir(migrations.FS, d.name)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration file %s/%s: name must be NNNN_what.sql", d.name, e.Name())
+		}
+		text, err := fs.ReadFile(migrations.FS, d.name+"/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(text)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations %s: expected version %d, found %s", d.name, i+1, m.name)
+		}
+	}
+	return out, nil
+}
+
+// SchemaVersion is the newest schema this program knows.
+func SchemaVersion() int {
+	ms, _ := loadMigrations(sqliteDialect)
+	return len(ms)
+}
+
+// migrate brings db to the newest schema, one transaction per migration. A
+// database whose schema is newer than this program is refused: running old
+// code on it could lose data.
+func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
+	ms, err := loadMigrations(d)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if d.lockMigrations != "" {
+			if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		var have int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if have > len(ms) {
+			tx.Rollback()
+			return fmt.Errorf("%w: database has schema version %d, this program knows up to %d; upgrade letterbox", ErrTooNew, have, len(ms))
+		}
+		if have == len(ms) {
+			return tx.Rollback()
+		}
+		m := ms[have]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, m.version, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"letterbox/message"
+)
+
+// spoolMemory is how much of a message is kept in memory before it spills
+// to a temporary file.
+const spoolMemory = 1 << 20
+
+// Incoming is a message read once, normalised, hashed and parsed: ready to
+// be stored for any number of recipients (see Receive and Deliver).
+type Incoming struct {
+	hash   []byte
+	size   int64
+	parsed *message.Parsed
+	enc    []byte // parsed, encoded for the blobs row
+	header []byte // the top-level header, for header search
+	data   *spool
+}
+
+// Close releases the spooled copy.
+func (p *Incoming) Close() { p.data.close() }
+
+// Size is the message's size in bytes, as stored and served.
+func (p *Incoming) Size() int64 { return p.size }
+
+// Parsed is the message's parsed form.
+func (p *Incoming) Parsed() *message.Parsed { return p.parsed }
+
+// Header is the message's top-level header block, blank line included.
+func (p *Incoming) Header() []byte { return p.header }
+
+// ReadAt reads the (normalised) message content.
+func (p *Incoming) ReadAt(b []byte, off int64) (int, error) { return p.data.ReadAt(b, off) }
+
+// Receive reads a message from r once for any number of deliveries. The
+// caller must Close it.
+func (s *Store) Receive(r io.Reader) (*Incoming, error) { return s.prepare(r, s.opts.MaxMessageSize) }
+
+// prepare reads a message from r. Line endings become CRLF (bare LF is the
+// only byte change: IMAP serves CRLF and RFC822.SIZE must equal the bytes
+// served); every other byte is kept. A message over max bytes is refused
+// with ErrTooBig as soon as it passes the limit, without reading the rest.
+func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
+	sp := &spool{dir: filepath.Join(s.opts.DataDir, "tmp")}
+	h := sha256.New()
+	cw := &crlfWriter{w: io.MultiWriter(h, sp)}
+	n, err := io.Copy(cw, io.LimitReader(r, max+1))
+	if err == nil && n > max {
+		err = fmt.Errorf("%w: more than %d bytes", ErrTooBig, max)
+	}
+	if err != nil {
+		sp.close()
+		return nil, err
+	}
+	parsed, err := message.Parse(io.NewSectionReader(sp, 0, sp.size))
+	if err != nil {
+		sp.close()
+		return nil, fmt.Errorf("parse message: %w", err)
+	}
+	hdrLen := min(parsed.Root.HeaderSize, sp.size)
+	header := make([]byte, hdrLen)
+	if _, err := sp.ReadAt(header, 0); err != nil && !errors.Is(err, io.EOF) {
+		sp.close()
+		return nil, err
+	}
+	return &Incoming{hash: h.Sum(nil), size: sp.size, parsed: parsed, enc: parsed.Marshal(), header: header, data: sp}, nil
+}
+
+// crlfWriter turns bare LF into CRLF on the way through.
+type crlfWriter struct {
+	w      io.Writer
+	lastCR bool
+	out    []byte
+}
+
+func (c *crlfWriter) Write(p []byte) (int, error) {
+	consumed := len(p)
+	c.out = c.out[:0]
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.out = append(c.out, p...)
+			c.lastCR = p[len(p)-1] == '\r'
+			break
+		}
+		prevCR := c.lastCR
+		if i > 0 {
+			prevCR = p[i-1] == '\r'
+		}
+		c.out = append(c.out, p[:i]...)
+		if !prevCR {
+			c.out = append(c.out, '\r')
+		}
+		c.out = append(c.out, '\n')
+		c.lastCR = false
+		p = p[i+1:]
+	}
+	if _, err := c.w.Write(c.out); err != nil {
+		return 0, err
+	}
+	return consumed, nil
+}
+
+// spool holds a message in memory, or in a temporary file once large.
+type spool struct {
+	dir  string
+	buf  []byte
+	f    *os.File
+	size int64
+}
+
+func (s *spool) Write(p []byte) (int, error) {
+	if s.f == nil && len(s.buf)+len(p) > spoolMemory {
+		f, err := os.CreateTemp(s.dir, "spool-*")
+		if err != nil {
+			return 0, fmt.Errorf("spool message: %w", err)
+		}
+		os.Remove(f.Name()) // gone when closed, even after a crash
+		if _, err := f.Write(s.buf); err != nil {
+			f.Close()
+			return 0, fmt.Errorf("spool message: %w", err)
+		}
+		s.f, s.buf = f, nil
+	}
+	if s.f != nil {
+		n, err := s.f.Write(p)
+		s.size += int64(n)
+		return n, err
+	}
+	s.buf = append(s.buf, p...)
+	s.size += int64(len(p))
+	return len(p), nil
+}
+
+func (s *spool) ReadAt(p []byte, off int64) (int, error) {
+	if s.f != nil {
+		return s.f.ReadAt(p, off)
+	}
+	if off >= int64(len(s.buf)) {
+		return 0, io.EOF
+	}
+	n := copy(p, s.buf[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (s *spool) close() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+	s.buf = nil
+}

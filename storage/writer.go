@@ -1,0 +1,202 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// writeFunc is one logical write. It may run more than once (see doc.go).
+type writeFunc func(tx *sql.Tx) error
+
+// writer runs write transactions against one database.
+type writer interface {
+	write(ctx context.Context, fn writeFunc) error
+	close()
+}
+
+// maxBatch bounds how many queued writes share one SQLite transaction, so
+// that one group's commit latency stays small.
+const maxBatch = 64
+
+// groupWriter is the single writer of one SQLite file. Writes queue on a
+// channel; the loop takes every write waiting, runs each in its own
+// savepoint inside one BEGIN IMMEDIATE transaction and commits once, so
+// concurrent deliveries share one fsync.
+type groupWriter struct {
+	db   *sql.DB // MaxOpenConns(1), _txlock=immediate
+	reqs chan *writeReq
+	quit chan struct{}
+	done chan struct{}
+}
+
+type writeReq struct {
+	ctx context.Context
+	fn  writeFunc
+	res chan error
+}
+
+func newGroupWriter(db *sql.DB) *groupWriter {
+	g := &groupWriter{db: db, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	go g.loop()
+	return g
+}
+
+func (g *groupWriter) write(ctx context.Context, fn writeFunc) error {
+	req := &writeReq{ctx: ctx, fn: fn, res: make(chan error, 1)}
+	select {
+	case g.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.quit:
+		return ErrClosed
+	}
+	// Once queued the write may commit: wait for its outcome whatever the
+	// context says, so the caller never reports a failure that succeeded.
+	return <-req.res
+}
+
+// close finishes the writes already queued, then stops.
+func (g *groupWriter) close() {
+	close(g.quit)
+	<-g.done
+}
+
+func (g *groupWriter) loop() {
+	defer close(g.done)
+	for {
+		var first *writeReq
+		select {
+		case first = <-g.reqs:
+		case <-g.quit:
+			for {
+				select {
+				case r := <-g.reqs:
+					g.run([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*writeReq{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-g.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		g.run(batch)
+	}
+}
+
+func (g *groupWriter) run(batch []*writeReq) {
+	var results []error
+	var err error
+	for attempt := 0; ; attempt++ {
+		results, err = g.try(batch)
+		if err == nil || !isRetryable(err) || attempt >= 100 {
+			break
+		}
+		backoff(attempt)
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.res <- err
+		} else {
+			r.res <- results[i]
+		}
+	}
+}
+
+// try runs one attempt of a batch. A busy error aborts the whole attempt;
+// any other error of one write rolls back only that write's savepoint.
+func (g *groupWriter) try(batch []*writeReq) ([]error, error) {
+	tx, err := g.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	results := make([]error, len(batch))
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		err := inSavepoint(tx, "op", r.fn)
+		if err != nil && isRetryable(err) {
+			tx.Rollback()
+			return nil, err
+		}
+		results[i] = err
+		if err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		return results, tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return results, nil
+}
+
+// inSavepoint runs fn so that its failure undoes only its own changes.
+func inSavepoint(tx *sql.Tx, name string, fn writeFunc) error {
+	if _, err := tx.Exec("SAVEPOINT " + name); err != nil {
+		return err
+	}
+	ferr := fn(tx)
+	if ferr != nil {
+		if _, err := tx.Exec("ROLLBACK TO SAVEPOINT " + name); err != nil {
+			return errors.Join(ferr, err)
+		}
+	}
+	if _, err := tx.Exec("RELEASE SAVEPOINT " + name); err != nil {
+		return errors.Join(ferr, err)
+	}
+	return ferr
+}
+
+// txWriter runs each write in its own transaction and retries it on
+// serialisation failures: PostgreSQL does its own group commit.
+type txWriter struct{ db *sql.DB }
+
+func (w txWriter) write(ctx context.Context, fn writeFunc) error {
+	for attempt := 0; ; attempt++ {
+		err := w.try(ctx, fn)
+		if err == nil || !isRetryable(err) || attempt >= 20 {
+			return err
+		}
+		backoff(attempt)
+	}
+}
+
+func (w txWriter) try(ctx context.Context, fn writeFunc) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (txWriter) close() {}
+
+func backoff(attempt int) {
+	d := time.Duration(1+min(attempt, 8)) * time.Millisecond
+	time.Sleep(d + time.Duration(rand.Int64N(int64(d))))
+}
