@@ -1,0 +1,245 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// EnvDataDir names the environment variable that, when set and not empty,
+// overrides data_dir: over the built-in default and over the config file.
+const EnvDataDir = "LETTERBOX_DATA"
+
+// Config is the whole configuration. The toml tags are the keys of the
+// file; docs/config.md documents each of them.
+type Config struct {
+	DataDir     string      `toml:"data_dir"`
+	Storage     Storage     `toml:"storage"`
+	IMAP        IMAP        `toml:"imap"`
+	POP3        POP3        `toml:"pop3"`
+	LMTP        LMTP        `toml:"lmtp"`
+	ManageSieve ManageSieve `toml:"managesieve"`
+	TLS         TLS         `toml:"tls"`
+	Auth        Auth        `toml:"auth"`
+	Limits      Limits      `toml:"limits"`
+	Log         Log         `toml:"log"`
+	Quota       Quota       `toml:"quota"`
+}
+
+// Storage is the [storage] section.
+type Storage struct {
+	Backend        string   `toml:"backend"`          // "sqlite" or "postgres"
+	PostgresURL    string   `toml:"postgres_url"`     // required when Backend is "postgres"
+	BlobBackend    string   `toml:"blob_backend"`     // "sql" or "file"
+	Compression    string   `toml:"compression"`      // "none" or "zstd"
+	MaxOpenDomains int      `toml:"max_open_domains"` // SQLite tenant router's LRU size
+	IdleClose      Duration `toml:"idle_close"`       // idle domain database closed after this
+	BlobGrace      Duration `toml:"blob_grace"`       // unreferenced blob kept this long
+	VanishedKeep   Duration `toml:"vanished_keep"`    // expunge tombstones kept this long
+}
+
+// IMAP is the [imap] section. An empty address disables that listener.
+type IMAP struct {
+	Listen    string `toml:"listen"`     // cleartext, STARTTLS when TLS is configured
+	ListenTLS string `toml:"listen_tls"` // implicit TLS
+}
+
+// POP3 is the [pop3] section. An empty address disables that listener.
+type POP3 struct {
+	Listen    string `toml:"listen"`     // cleartext, STLS when TLS is configured
+	ListenTLS string `toml:"listen_tls"` // implicit TLS
+}
+
+// LMTP is the [lmtp] section. Both may be set; empty disables.
+type LMTP struct {
+	Listen string `toml:"listen"` // TCP address
+	Socket string `toml:"socket"` // unix socket path
+}
+
+// ManageSieve is the [managesieve] section. An empty address disables it.
+type ManageSieve struct {
+	Listen string `toml:"listen"`
+}
+
+// TLS is the [tls] section: both files or neither.
+type TLS struct {
+	CertFile string `toml:"cert_file"` // PEM certificate chain
+	KeyFile  string `toml:"key_file"`  // PEM private key
+}
+
+// Auth is the [auth] section.
+type Auth struct {
+	AllowCleartext string   `toml:"allow_cleartext"` // "loopback", "always" or "never"
+	CacheTTL       Duration `toml:"cache_ttl"`       // 0 disables the cache
+	CacheSize      int      `toml:"cache_size"`      // entries; 0 disables the cache
+}
+
+// Limits is the [limits] section. Sizes are in bytes.
+type Limits struct {
+	MaxLine               int   `toml:"max_line"`
+	MaxMessageSize        int64 `toml:"max_message_size"`
+	MaxConnectionsPerIP   int   `toml:"max_connections_per_ip"`   // 0: no limit
+	MaxConnectionsPerUser int   `toml:"max_connections_per_user"` // 0: no limit
+}
+
+// Log is the [log] section.
+type Log struct {
+	Level  string `toml:"level"`  // "debug", "info", "warn" or "error"
+	Format string `toml:"format"` // "text" or "json"
+}
+
+// Quota is the [quota] section.
+type Quota struct {
+	Default int64 `toml:"default"` // bytes for a new account; 0: unlimited
+}
+
+// common returns the defaults that do not depend on whether a config file
+// was given.
+func common() *Config {
+	return &Config{
+		DataDir: "./letterbox-data",
+		Storage: Storage{
+			Backend:        "sqlite",
+			BlobBackend:    "sql",
+			Compression:    "none",
+			MaxOpenDomains: 256,
+			IdleClose:      Duration(10 * time.Minute),
+			BlobGrace:      Duration(time.Hour),
+			VanishedKeep:   Duration(720 * time.Hour),
+		},
+		Auth: Auth{
+			AllowCleartext: "loopback",
+			CacheTTL:       Duration(5 * time.Minute),
+			CacheSize:      1024,
+		},
+		Limits: Limits{
+			MaxLine:               65536,
+			MaxMessageSize:        50 << 20,
+			MaxConnectionsPerIP:   50,
+			MaxConnectionsPerUser: 20,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// noFileDefaults is the configuration of a server started without any
+// config file: loopback only, unprivileged ports, implicit TLS off.
+func noFileDefaults() *Config {
+	c := common()
+	c.IMAP.Listen = "127.0.0.1:1143"
+	c.POP3.Listen = "127.0.0.1:1110"
+	c.LMTP.Listen = "127.0.0.1:2424"
+	c.ManageSieve.Listen = "127.0.0.1:4190"
+	return c
+}
+
+// fileDefaults is what a config file is read over: the standard ports.
+// LMTP has no authentication, so its default stays on loopback, where the
+// MTA usually runs. The implicit-TLS defaults are filled in afterwards by
+// fileDefaultsAfter, once it is known whether TLS is configured.
+func fileDefaults() *Config {
+	c := common()
+	c.IMAP.Listen = ":143"
+	c.POP3.Listen = ":110"
+	c.LMTP.Listen = "127.0.0.1:24"
+	c.ManageSieve.Listen = ":4190"
+	return c
+}
+
+// fileDefaultsAfter fills in the defaults that depend on other keys, for
+// the keys the file did not set.
+func fileDefaultsAfter(c *Config, set map[string]bool) {
+	tls := c.TLS.CertFile != "" && c.TLS.KeyFile != ""
+	if tls && !set["imap.listen_tls"] {
+		c.IMAP.ListenTLS = ":993"
+	}
+	if tls && !set["pop3.listen_tls"] {
+		c.POP3.ListenTLS = ":995"
+	}
+	if c.LMTP.Socket != "" && !set["lmtp.listen"] {
+		c.LMTP.Listen = ""
+	}
+	if c.Storage.Backend == "postgres" && !set["storage.blob_backend"] {
+		c.Storage.BlobBackend = "file"
+	}
+}
+
+func applyEnv(c *Config) {
+	if d := os.Getenv(EnvDataDir); d != "" {
+		c.DataDir = d
+	}
+}
+
+// Default returns the configuration used when there is no config file:
+// SQLite under ./letterbox-data (or $LETTERBOX_DATA), IMAP on
+// 127.0.0.1:1143, POP3 on 127.0.0.1:1110, LMTP on 127.0.0.1:2424,
+// ManageSieve on 127.0.0.1:4190, no implicit-TLS listeners, cleartext
+// logins on loopback only.
+func Default() *Config {
+	c := noFileDefaults()
+	applyEnv(c)
+	return c
+}
+
+// Load reads the config file at path over the config-file defaults (the
+// standard ports), applies LETTERBOX_DATA, and validates the result. Every
+// problem is reported, as *KeyError values joined with errors.Join and
+// sorted by key; a TOML syntax error is reported alone.
+//
+// Relative paths in the file (data_dir, tls.cert_file, tls.key_file,
+// lmtp.socket) are relative to the working directory of the process, not to
+// the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var tree map[string]any
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	c := fileDefaults()
+	set := make(map[string]bool)
+	var problems []*KeyError
+	decodeTable(tree, "", reflectOf(c), set, &problems)
+	fileDefaultsAfter(c, set)
+	applyEnv(c)
+	problems = append(problems, c.check()...)
+	if err := join(problems); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate reports every bad value in c, as *KeyError values joined with
+// errors.Join and sorted by key, or nil. Load calls it; call it yourself on
+// a Config built or changed in code. It checks that the TLS files exist.
+func (c *Config) Validate() error {
+	return join(c.check())
+}
+
+// KeyError is one problem with one key.
+type KeyError struct {
+	Key     string // dotted name, such as "storage.backend"
+	Problem string // what is wrong, such as `"mysql" is not one of sqlite, postgres`
+}
+
+func (e *KeyError) Error() string { return "config: " + e.Key + ": " + e.Problem }
+
+// join sorts problems by key (stable: problems with one key keep their
+// order) and joins them, or returns nil when there are none.
+func join(problems []*KeyError) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Key < problems[j].Key })
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,291 @@
+package storage
+
+import (
+	"database/sql"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seed appends n messages "m1".."mn" to INBOX.
+func seed(t *testing.T, s *Store, a *Account, n int) *Mailbox {
+	t.Helper()
+	inbox := mustMailbox(t, s, a, "INBOX")
+	for i := 1; i <= n; i++ {
+		subj := "m" + string(rune('0'+i%10))
+		must[AppendResult](t)(s.Append(context.Background(), a, inbox.ID, strings.NewReader(testMessage(subj, "body "+subj)), AppendOptions{}))
+	}
+	return mustMailbox(t, s, a, "INBOX")
+}
+
+func TestStoreFlags(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := seed(t, s, a, 5)
+		r := must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSet{{2, 4}}, StoreRequest{Mode: StoreAdd, Flags: []string{`\SEEN`, "Work"}}))
+		if len(r.Changed) != 3 || r.Changed[0].UID != 2 || !r.Changed[0].Flags.Seen || !r.Changed[0].Flags.HasKeyword("work") {
+			t.Fatalf("add: %+v", r)
+		}
+		m1 := r.Changed[0].ModSeq
+		for _, c := range r.Changed {
+			if c.ModSeq != m1 || m1 <= inbox.HighestModSeq {
+				t.Fatalf("modseq %d, mailbox had %d", c.ModSeq, inbox.HighestModSeq)
+			}
+		}
+		// Adding again changes nothing and bumps nothing.
+		r = must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSet{{2, 4}}, StoreRequest{Mode: StoreAdd, Flags: []string{`\Seen`}}))
+		if len(r.Changed) != 0 {
+			t.Fatalf("no-op store changed %v", r.Changed)
+		}
+		mb := mustMailbox(t, s, a, "INBOX")
+		if mb.Unseen != 2 || mb.HighestModSeq != m1 {
+			t.Fatalf("counters %+v", mb)
+		}
+		r = must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSet{{3, 3}}, StoreRequest{Mode: StoreRemove, Flags: []string{"work", `\Seen`}}))
+		if len(r.Changed) != 1 || r.Changed[0].Flags.Seen || len(r.Changed[0].Flags.Keywords) != 0 {
+			t.Fatalf("remove: %+v", r)
+		}
+		r = must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSet{{1, 0}}, StoreRequest{Mode: StoreReplace, Flags: []string{`\Deleted`, `\Recent`, "$Junk"}}))
+		if len(r.Changed) != 5 {
+			t.Fatalf("replace: %d changed", len(r.Changed))
+		}
+		msgs := must[[]Message](t)(s.Messages(ctx, a, inbox.ID, nil, 0))
+		for _, m := range msgs {
+			if got := strings.Join(m.Flags.Names(), " "); got != `\Deleted $Junk` {
+				t.Fatalf("uid %d flags %q", m.UID, got)
+			}
+		}
+		mb = mustMailbox(t, s, a, "INBOX")
+		if mb.Unseen != 5 || mb.Deleted != 5 {
+			t.Fatalf("counters %+v", mb)
+		}
+		// UNCHANGEDSINCE: message 2 changes after the client saw modseq x.
+		seen := mb.HighestModSeq
+		must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSetOf(2), StoreRequest{Mode: StoreAdd, Flags: []string{`\Flagged`}}))
+		r = must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSetOf(1, 2, 3), StoreRequest{Mode: StoreAdd, Flags: []string{`\Answered`}, UnchangedSince: seen}))
+		if len(r.Modified) != 1 || r.Modified[0] != 2 || len(r.Changed) != 2 {
+			t.Fatalf("unchangedsince: %+v", r)
+		}
+	})
+}
+
+func TestCopyMoveExpunge(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := seed(t, s, a, 4)
+		arch := mustMailbox(t, s, a, "Archive")
+		must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSetOf(1), StoreRequest{Mode: StoreAdd, Flags: []string{`\Seen`, "kw1"}}))
+		cr := must[CopyResult](t)(s.Copy(ctx, a, inbox.ID, UIDSetOf(1, 3, 99), arch.ID))
+		if cr.UIDValidity != arch.UIDValidity || len(cr.Source) != 2 || cr.Source[1] != 3 || cr.Dest[0] != 1 || cr.Dest[1] != 2 {
+			t.Fatalf("copy %+v", cr)
+		}
+		got := must[[]Message](t)(s.Messages(ctx, a, arch.ID, nil, 0))
+		if len(got) != 2 || !got[0].Flags.Seen || !got[0].Flags.HasKeyword("kw1") {
+			t.Fatalf("copied %+v", got)
+		}
+		q := must[Quota](t)(s.Quota(ctx, a))
+		inboxNow := mustMailbox(t, s, a, "INBOX")
+		archNow := mustMailbox(t, s, a, "Archive")
+		if q.UsedBytes != inboxNow.Size+archNow.Size || q.Messages != 6 {
+			t.Fatalf("quota after copy %+v", q)
+		}
+		// Move: source sees the messages vanish, destination gets new UIDs.
+		before := inboxNow.HighestModSeq
+		mr := must[CopyResult](t)(s.Move(ctx, a, inbox.ID, UIDSet{{2, 0}}, arch.ID))
+		if len(mr.Dest) != 3 || mr.Dest[0] != 3 {
+			t.Fatalf("move %+v", mr)
+		}
+		ch := must[*Changes](t)(s.Changes(ctx, a, inbox.ID, before))
+		if len(ch.Vanished) != 3 || ch.Vanished[0] != 2 || len(ch.Changed) != 0 {
+			t.Fatalf("changes after move %+v", ch)
+		}
+		if q2 := must[Quota](t)(s.Quota(ctx, a)); q2.UsedBytes != q.UsedBytes {
+			t.Fatalf("move changed usage %d -> %d", q.UsedBytes, q2.UsedBytes)
+		}
+		// Expunge removes only \Deleted messages of the set.
+		must[StoreResult](t)(s.StoreFlags(ctx, a, arch.ID, UIDSetOf(1, 2, 4), StoreRequest{Mode: StoreAdd, Flags: []string{`\Deleted`}}))
+		gone := must[[]UID](t)(s.Expunge(ctx, a, arch.ID, UIDSetOf(1, 2, 3)))
+		if len(gone) != 2 || gone[0] != 1 || gone[1] != 2 {
+			t.Fatalf("expunged %v", gone)
+		}
+		gone = must[[]UID](t)(s.Expunge(ctx, a, arch.ID, nil))
+		if len(gone) != 1 || gone[0] != 4 {
+			t.Fatalf("expunge all %v", gone)
+		}
+		left := must[[]Message](t)(s.Messages(ctx, a, arch.ID, nil, 0))
+		if len(left) != 2 || left[0].UID != 3 || left[1].UID != 5 {
+			t.Fatalf("left %+v", left)
+		}
+		// New appends never reuse expunged UIDs.
+		r := must[AppendResult](t)(s.Append(ctx, a, arch.ID, strings.NewReader("x"), AppendOptions{}))
+		if r.UID != 6 {
+			t.Fatalf("uid after expunge %d", r.UID)
+		}
+		// Copying into a missing mailbox fails and writes nothing.
+		_, err := s.Copy(ctx, a, arch.ID, nil, 99999)
+		wantErr(t, err, ErrNotFound)
+		rep := must[FsckReport](t)(s.Fsck(ctx))
+		if rep != (FsckReport{Databases: rep.Databases}) {
+			t.Fatalf("fsck %+v", rep)
+		}
+	})
+}
+
+func TestChangesAndEvents(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := seed(t, s, a, 3)
+		w := s.Watch(a, inbox.ID)
+		defer w.Close()
+		since := inbox.HighestModSeq
+		must[StoreResult](t)(s.StoreFlags(ctx, a, inbox.ID, UIDSetOf(2), StoreRequest{Mode: StoreAdd, Flags: []string{`\Deleted`}}))
+		select {
+		case <-w.C:
+		case <-time.After(2 * time.Second):
+			t.Fatal("no wake-up after STORE")
+		}
+		must[[]UID](t)(s.Expunge(ctx, a, inbox.ID, nil))
+		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader("new"), AppendOptions{}))
+		select {
+		case <-w.C:
+		case <-time.After(2 * time.Second):
+			t.Fatal("no wake-up after append")
+		}
+		ch := must[*Changes](t)(s.Changes(ctx, a, inbox.ID, since))
+		if len(ch.Vanished) != 1 || ch.Vanished[0] != 2 || len(ch.Changed) != 1 || ch.Changed[0].UID != 4 || ch.Truncated {
+			t.Fatalf("changes %+v", ch)
+		}
+		if ch.HighestModSeq != mustMailbox(t, s, a, "INBOX").HighestModSeq {
+			t.Fatalf("highest modseq mismatch")
+		}
+		none := must[*Changes](t)(s.Changes(ctx, a, inbox.ID, ch.HighestModSeq))
+		if len(none.Changed)+len(none.Vanished) != 0 {
+			t.Fatalf("changes since now %+v", none)
+		}
+		// Another mailbox's change does not wake this watcher.
+		must[AppendResult](t)(s.Append(ctx, a, mustMailbox(t, s, a, "Junk").ID, strings.NewReader("spam"), AppendOptions{}))
+		select {
+		case <-w.C:
+			t.Fatal("woken by another mailbox")
+		case <-time.After(50 * time.Millisecond):
+		}
+	})
+}
+
+func TestBlobsSharedAndSwept(t *testing.T) {
+	for _, tweak := range []struct {
+		name string
+		f    func(*Options)
+	}{
+		{"sql", func(o *Options) { o.BlobBackend = "sql" }},
+		{"sql-zstd", func(o *Options) { o.BlobBackend, o.Compression = "sql", "zstd" }},
+		{"file", func(o *Options) { o.BlobBackend = "file" }},
+		{"file-zstd", func(o *Options) { o.BlobBackend, o.Compression = "file", "zstd" }},
+	} {
+		t.Run(tweak.name, func(t *testing.T) {
+			eachBackendOpts(t, func(o *Options) { tweak.f(o); o.BlobGrace = time.Nanosecond }, func(t *testing.T, s *Store) {
+				ctx := context.Background()
+				a := newAccount(t, s, "bob@example.com")
+				b := newAccount(t, s, "carol@example.com")
+				big := strings.Repeat("0123456789abcdef", 70000) // > 1 MiB: spools to a file, several chunks
+				msg := testMessage("shared", big)
+				in := must[*Incoming](t)(s.Receive(strings.NewReader(msg)))
+				res := s.Deliver(ctx, in, []Target{
+					{Account: a, MailboxID: mustMailbox(t, s, a, "INBOX").ID},
+					{Account: a, MailboxID: mustMailbox(t, s, a, "Archive").ID},
+					{Account: b, MailboxID: mustMailbox(t, s, b, "INBOX").ID},
+					{Account: b, MailboxID: 123456},
+				})
+				in.Close()
+				for i, r := range res[:3] {
+					if r.Err != nil {
+						t.Fatalf("target %d: %v", i, r.Err)
+					}
+				}
+				wantErr(t, res[3].Err, ErrNotFound)
+				var refs int
+				tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
+				check(t, tt.db.QueryRow(`SELECT COUNT(*), MAX(refs) FROM blobs`).Scan(new(int), &refs))
+				s.router.release(tt)
+				if refs != 3 {
+					t.Fatalf("blob refs %d, want 3", refs)
+				}
+				c := must[*Content](t)(s.Open(ctx, b, mustMailbox(t, s, b, "INBOX").ID, 1))
+				got, _ := io.ReadAll(c.Reader())
+				if string(got) != msg {
+					t.Fatalf("content differs: %d bytes, want %d", len(got), len(msg))
+				}
+				sec, _ := io.ReadAll(c.Section(int64(len(msg))-20, 100))
+				if string(sec) != msg[len(msg)-20:] {
+					t.Fatalf("tail section %q", sec)
+				}
+				sec, _ = io.ReadAll(c.Section(300000, 10))
+				if string(sec) != msg[300000:300010] {
+					t.Fatalf("middle section %q", sec)
+				}
+				c.Close()
+				check(t, s.DeleteAccount(ctx, "carol@example.com"))
+				for _, name := range []string{"INBOX", "Archive"} {
+					mb := mustMailbox(t, s, a, name)
+					must[StoreResult](t)(s.StoreFlags(ctx, a, mb.ID, nil, StoreRequest{Mode: StoreAdd, Flags: []string{`\Deleted`}}))
+					must[[]UID](t)(s.Expunge(ctx, a, mb.ID, nil))
+				}
+				// Age the stamps rather than sleep: unref_since has second resolution.
+				tt = must[*tenant](t)(s.router.acquire(ctx, "example.com"))
+				check(t, tt.write(ctx, func(tx *sql.Tx) error {
+					_, err := tx.Exec(`UPDATE blobs SET unref_since = unref_since - 10`)
+					return err
+				}))
+				s.router.release(tt)
+				st := must[SweepStats](t)(s.Sweep(ctx))
+				if st.Blobs != 1 {
+					t.Fatalf("sweep %+v", st)
+				}
+				// The same content delivered again is stored again.
+				r := must[AppendResult](t)(s.Append(ctx, a, mustMailbox(t, s, a, "INBOX").ID, strings.NewReader(msg), AppendOptions{}))
+				c = must[*Content](t)(s.Open(ctx, a, mustMailbox(t, s, a, "INBOX").ID, r.UID))
+				got, _ = io.ReadAll(c.Reader())
+				c.Close()
+				if string(got) != msg {
+					t.Fatal("content after re-delivery differs")
+				}
+			})
+		})
+	}
+}
+
+func TestQuota(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		check(t, s.SetQuota(ctx, a.Name, 100))
+		inbox := mustMailbox(t, s, a, "INBOX")
+		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(strings.Repeat("x", 60)), AppendOptions{}))
+		_, err := s.Append(ctx, a, inbox.ID, strings.NewReader(strings.Repeat("y", 60)), AppendOptions{})
+		wantErr(t, err, ErrOverQuota)
+		_, err = s.Copy(ctx, a, inbox.ID, nil, mustMailbox(t, s, a, "Archive").ID)
+		wantErr(t, err, ErrOverQuota)
+		mb := mustMailbox(t, s, a, "INBOX")
+		if mb.Messages != 1 {
+			t.Fatalf("refused append left a message: %+v", mb)
+		}
+		// A move does not need more room.
+		must[CopyResult](t)(s.Move(ctx, a, inbox.ID, nil, mustMailbox(t, s, a, "Archive").ID))
+	})
+}
+
+func TestTooBig(t *testing.T) {
+	eachBackendOpts(t, func(o *Options) { o.MaxMessageSize = 1000 }, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := mustMailbox(t, s, a, "INBOX")
+		_, err := s.Append(ctx, a, inbox.ID, strings.NewReader(strings.Repeat("x", 5000)), AppendOptions{})
+		wantErr(t, err, ErrTooBig)
+		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(strings.Repeat("x", 1000)), AppendOptions{}))
+	})
+}
