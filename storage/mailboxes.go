@@ -188,7 +188,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, a *Account, name string) erro
 		})
 	})
 	if err == nil {
-		s.hub.notify(a.Domain, id)
+		s.notify(a.Domain, id)
 	}
 	return err
 }
@@ -292,7 +292,7 @@ func (s *Store) RenameMailbox(ctx context.Context, a *Account, from, to string) 
 		})
 	})
 	if err == nil {
-		s.hub.notify(a.Domain, touched...)
+		s.notify(a.Domain, touched...)
 	}
 	return err
 }

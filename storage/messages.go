@@ -88,7 +88,7 @@ func (s *Store) Deliver(ctx context.Context, in *Incoming, targets []Target) []D
 			if err != nil {
 				results[i] = DeliveryResult{Err: err}
 			} else if results[i].Err == nil {
-				s.hub.notify(domain, targets[i].MailboxID)
+				s.notify(domain, targets[i].MailboxID)
 			}
 		}
 	}
@@ -272,7 +272,7 @@ func (s *Store) copyOrMove(ctx context.Context, a *Account, from int64, set UIDS
 		})
 	})
 	if err == nil && len(res.Dest) > 0 {
-		s.hub.notify(a.Domain, from, to)
+		s.notify(a.Domain, from, to)
 	}
 	return res, err
 }
@@ -416,7 +416,7 @@ func (s *Store) Expunge(ctx context.Context, a *Account, mailboxID int64, set UI
 		})
 	})
 	if err == nil && len(gone) > 0 {
-		s.hub.notify(a.Domain, mailboxID)
+		s.notify(a.Domain, mailboxID)
 	}
 	return gone, err
 }
@@ -480,7 +480,7 @@ func (s *Store) StoreFlags(ctx context.Context, a *Account, mailboxID int64, set
 		})
 	})
 	if err == nil && len(res.Changed) > 0 {
-		s.hub.notify(a.Domain, mailboxID)
+		s.notify(a.Domain, mailboxID)
 	}
 	return res, err
 }

@@ -80,6 +80,7 @@ type Store struct {
 	blobs  blobBackend
 	hub    *hub
 	log    *slog.Logger
+	pg     *pgNotifier // PostgreSQL: wake-ups between nodes
 
 	closeOnce sync.Once
 }
@@ -104,6 +105,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r, ok := s.router.(*pgRouter); ok {
+		s.pg = startPGNotifier(r.t.db, opts.PostgresURL, s.hub, s.log)
+	}
 	compress := opts.Compression == "zstd"
 	if opts.BlobBackend == "file" {
 		s.blobs = &fileBlobs{compress: compress}
@@ -116,12 +120,26 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // Close finishes the writes in flight and closes every database.
 func (s *Store) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.router.close() })
+	s.closeOnce.Do(func() {
+		if s.pg != nil {
+			s.pg.stop()
+		}
+		err = s.router.close()
+	})
 	return err
 }
 
 // Backend names the SQL backend in use.
 func (s *Store) Backend() string { return s.opts.Backend }
+
+// notify wakes the watchers of the given mailboxes, here and (PostgreSQL)
+// on the other nodes. Call it after the commit.
+func (s *Store) notify(domain string, mailboxes ...int64) {
+	s.hub.notify(domain, mailboxes...)
+	if s.pg != nil {
+		s.pg.publish(domain, mailboxes)
+	}
+}
 
 // withTenant runs fn with the tenant holding domain.
 func (s *Store) withTenant(ctx context.Context, domain string, fn func(t *tenant) error) error {

@@ -1,0 +1,36 @@
+# Letterbox. `make run` starts the server with built-in defaults (SQLite in
+# ./letterbox-data, loopback ports); `make test` runs every test.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build run test bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o letterbox ./cmd/letterbox
+
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/letterbox serve
+
+# LETTERBOX_TEST_PG (a PostgreSQL URL) enables the PostgreSQL half of the
+# storage suite; LETTERBOX_CONFORMANCE points at the third-party suites
+# (default ../shared/conformance when it exists).
+test: lint
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+# Short fuzzing runs of every parser that reads client input.
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./message/
+	$(GO) test -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=30s ./auth/
+
+clean:
+	rm -f letterbox

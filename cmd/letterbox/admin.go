@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"letterbox/auth"
+	"letterbox/storage"
+)
+
+// subcommand picks the verb of "letterbox NOUN VERB ...".
+func subcommand(noun string, args []string, verbs map[string]func(context.Context, []string) error, ctx context.Context) error {
+	if len(args) == 0 {
+		return usagef("%s needs one of: %s", noun, verbList(verbs))
+	}
+	f, ok := verbs[args[0]]
+	if !ok {
+		return usagef("%s: unknown action %q; one of: %s", noun, args[0], verbList(verbs))
+	}
+	return f(ctx, args[1:])
+}
+
+func verbList(verbs map[string]func(context.Context, []string) error) string {
+	var out []string
+	for _, v := range []string{"add", "list", "del", "passwd", "quota", "create", "delete", "check"} {
+		if verbs[v] != nil {
+			out = append(out, v)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func runDomain(ctx context.Context, args []string) error {
+	return subcommand("domain", args, map[string]func(context.Context, []string) error{
+		"add": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("domain add", "DOMAIN", "Starts hosting a domain (SQLite: creates its database file).")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 1 {
+				return usagef("domain add takes one DOMAIN")
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return s.AddDomain(ctx, strings.ToLower(fs.Arg(0)))
+		},
+		"list": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("domain list", "", "")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 0 {
+				return usagef("domain list takes no arguments")
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ds, err := s.Domains(ctx)
+			for _, d := range ds {
+				fmt.Println(d)
+			}
+			return err
+		},
+		"del": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("domain del", "DOMAIN", "Deletes a domain with every account and message in it.")
+			yes := fs.Bool("yes", false, "do not ask for confirmation")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 1 {
+				return usagef("domain del takes one DOMAIN")
+			}
+			domain := strings.ToLower(fs.Arg(0))
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			accts, err := s.Accounts(ctx, domain)
+			if err != nil {
+				return err
+			}
+			if !*yes {
+				if err := confirm(fmt.Sprintf("This deletes domain %s with its %d accounts and all their mail.", domain, len(accts)), domain); err != nil {
+					return err
+				}
+			}
+			return s.DeleteDomain(ctx, domain)
+		},
+	}, ctx)
+}
+
+func runUser(ctx context.Context, args []string) error {
+	return subcommand("user", args, map[string]func(context.Context, []string) error{
+		"add": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("user add", "USER@DOMAIN",
+				"Adds a user with INBOX, Drafts, Sent, Trash, Junk and Archive. The password is asked\n"+
+					"on the terminal, or read as the first line of standard input.")
+			quota := fs.String("quota", "", "storage limit, e.g. 500M, 2G (default: quota.default of the config; 0: unlimited)")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 1 {
+				return usagef("user add takes one USER@DOMAIN")
+			}
+			s, c, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			limit := c.Quota.Default
+			if *quota != "" {
+				if limit, err = parseSize(*quota); err != nil {
+					return usagef("-quota: %v", err)
+				}
+			}
+			pw, err := readPassword("password for " + fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			hash, err := auth.HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			_, err = s.CreateAccount(ctx, fs.Arg(0), hash, limit)
+			return err
+		},
+		"list": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("user list", "[DOMAIN]", "Lists the users of one domain, or of every domain.")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() > 1 {
+				return usagef("user list takes at most one DOMAIN")
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			domains := fs.Args()
+			if len(domains) == 0 {
+				if domains, err = s.Domains(ctx); err != nil {
+					return err
+				}
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
+			fmt.Fprintln(w, "USER\tUSED\tQUOTA")
+			for _, d := range domains {
+				accts, err := s.Accounts(ctx, strings.ToLower(d))
+				if err != nil {
+					return err
+				}
+				for _, a := range accts {
+					fmt.Fprintf(w, "%s\t%s\t%s\n", a.Name, formatSize(a.UsedBytes), formatQuota(a.QuotaBytes))
+				}
+			}
+			return w.Flush()
+		},
+		"del": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("user del", "USER@DOMAIN", "Deletes a user with all of its mail and Sieve scripts.")
+			yes := fs.Bool("yes", false, "do not ask for confirmation")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 1 {
+				return usagef("user del takes one USER@DOMAIN")
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			a, err := s.Account(ctx, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			if !*yes {
+				if err := confirm(fmt.Sprintf("This deletes %s and its %s of mail.", a.Name, formatSize(a.UsedBytes)), a.Name); err != nil {
+					return err
+				}
+			}
+			return s.DeleteAccount(ctx, a.Name)
+		},
+		"passwd": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("user passwd", "USER@DOMAIN",
+				"Sets a user's password: asked on the terminal, or the first line of standard input.")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != 1 {
+				return usagef("user passwd takes one USER@DOMAIN")
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if _, err := s.Account(ctx, fs.Arg(0)); err != nil {
+				return err
+			}
+			pw, err := readPassword("new password for " + fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			hash, err := auth.HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			return s.SetPassword(ctx, fs.Arg(0), hash)
+		},
+		"quota": func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet("user quota", "USER@DOMAIN [SIZE]",
+				"Shows a user's usage and limit, or sets the limit (e.g. 500M, 2G; 0 for unlimited).")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() < 1 || fs.NArg() > 2 {
+				return usagef("user quota takes USER@DOMAIN and an optional SIZE")
+			}
+			var limit int64
+			var err error
+			if fs.NArg() == 2 {
+				if limit, err = parseSize(fs.Arg(1)); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if fs.NArg() == 2 {
+				return s.SetQuota(ctx, fs.Arg(0), limit)
+			}
+			a, err := s.Account(ctx, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			q, err := s.Quota(ctx, a)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s: %s used of %s, %d messages\n", a.Name, formatSize(q.UsedBytes), formatQuota(q.LimitBytes), q.Messages)
+			return nil
+		},
+	}, ctx)
+}
+
+func runMailbox(ctx context.Context, args []string) error {
+	withAccount := func(name, argsHelp, help string, n int, f func(ctx context.Context, s *storage.Store, a *storage.Account, args []string) error) func(context.Context, []string) error {
+		return func(ctx context.Context, args []string) error {
+			fs, cfg := flagSet(name, argsHelp, help)
+			special := ""
+			if name == "mailbox create" {
+				fs.StringVar(&special, "special-use", "", `special-use attribute (RFC 6154): \Archive, \Drafts, \Junk, \Sent, \Trash, \All or \Flagged`)
+			}
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() != n {
+				return usagef("%s takes %s", name, argsHelp)
+			}
+			s, _, err := openStore(ctx, *cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			a, err := s.Account(ctx, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			rest := fs.Args()[1:]
+			if special != "" {
+				rest = append(rest, special)
+			}
+			return f(ctx, s, a, rest)
+		}
+	}
+	return subcommand("mailbox", args, map[string]func(context.Context, []string) error{
+		"list": withAccount("mailbox list", "USER@DOMAIN", "Lists a user's mailboxes with their counters.", 1,
+			func(ctx context.Context, s *storage.Store, a *storage.Account, _ []string) error {
+				boxes, err := s.ListMailboxes(ctx, a, "*")
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
+				fmt.Fprintln(w, "MAILBOX\tSPECIAL-USE\tMESSAGES\tUNSEEN\tSIZE\tUIDVALIDITY\tUIDNEXT")
+				for _, m := range boxes {
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%d\t%d\n", m.Name, m.SpecialUse, m.Messages, m.Unseen, formatSize(m.Size), m.UIDValidity, m.UIDNext)
+				}
+				return w.Flush()
+			}),
+		"create": withAccount("mailbox create", "USER@DOMAIN MAILBOX", "Creates a mailbox and its missing parents ('/' separates levels).", 2,
+			func(ctx context.Context, s *storage.Store, a *storage.Account, args []string) error {
+				special := ""
+				if len(args) > 1 {
+					special = args[1]
+				}
+				_, err := s.CreateMailbox(ctx, a, args[0], special)
+				return err
+			}),
+		"delete": withAccount("mailbox delete", "USER@DOMAIN MAILBOX", "Deletes a mailbox and its messages (not INBOX, not one with children).", 2,
+			func(ctx context.Context, s *storage.Store, a *storage.Account, args []string) error {
+				return s.DeleteMailbox(ctx, a, args[0])
+			}),
+	}, ctx)
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	fs, cfg := flagSet("migrate", "", "Applies the schema migrations this binary knows to every database.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("migrate takes no arguments")
+	}
+	s, _, err := openStore(ctx, *cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d database(s) at schema version %d\n", n, storage.SchemaVersion())
+	return nil
+}
+
+func runFsck(ctx context.Context, args []string) error {
+	fs, cfg := flagSet("fsck", "", "Recomputes mailbox counters, account usage and blob reference counts.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("fsck takes no arguments")
+	}
+	s, _, err := openStore(ctx, *cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := s.Fsck(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d database(s) checked; fixed %d mailbox counters, %d account usages, %d blob reference counts\n",
+		rep.Databases, rep.Mailboxes, rep.Accounts, rep.Blobs)
+	return nil
+}
+
+func runConfig(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usagef("config needs: check")
+	}
+	fs, cfg := flagSet("config check", "", "Loads and validates the configuration, then prints the effective values.")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("config check takes no arguments")
+	}
+	c, err := loadConfig(*cfg)
+	if err != nil {
+		return err
+	}
+	return c.WriteTOML(os.Stdout)
+}
+
+// parseSize reads sizes such as 1048576, 500K, 500M, 2G, 1T (powers of 1024).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToUpper(s))
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40} {
+		if strings.HasSuffix(s, suffix) || strings.HasSuffix(s, suffix+"B") {
+			s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), suffix)
+			mult = m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q: want a number of bytes, optionally with K, M, G or T", s)
+	}
+	return n * mult, nil
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d", n)
+}
+
+func formatQuota(n int64) string {
+	if n == 0 {
+		return "unlimited"
+	}
+	return formatSize(n)
+}
