@@ -2,10 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
+
+	"letterbox/auth"
+	"letterbox/internal/tlsconf"
 
 	"letterbox/config"
 	"letterbox/storage"
@@ -35,16 +42,52 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log.Info("storage open", "backend", c.Storage.Backend, "data_dir", c.DataDir, "blobs", c.Storage.BlobBackend, "schema", storage.SchemaVersion())
 
-	// Protocol listeners register here as they are built (IMAP, POP3, LMTP,
-	// ManageSieve); each is started from the config and stopped on signal.
-	for _, l := range []struct{ name, addr string }{
-		{"imap", c.IMAP.Listen}, {"imaps", c.IMAP.ListenTLS}, {"pop3", c.POP3.Listen}, {"pop3s", c.POP3.ListenTLS},
-		{"lmtp", c.LMTP.Listen}, {"lmtp-socket", c.LMTP.Socket}, {"managesieve", c.ManageSieve.Listen},
-	} {
-		if l.addr != "" {
-			log.Warn("listener configured but its protocol server is not in this build yet", "protocol", l.name, "addr", l.addr)
+	env, err := newServerEnv(c, s, log)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	var running []runningServer
+	stopAll := func() {
+		// Stop accepting, end sessions, then close storage: writes in flight
+		// finish first (storage.Close drains the writers).
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for i := len(running) - 1; i >= 0; i-- {
+			if err := running[i].stop(sctx); err != nil {
+				log.Warn("stop", "protocol", running[i].name, "err", err)
+			}
 		}
 	}
+	for _, p := range protocols {
+		stop, err := p.start(ctx, env)
+		if err != nil {
+			stopAll()
+			s.Close()
+			return fmt.Errorf("start %s: %w", p.name, err)
+		}
+		if stop != nil {
+			running = append(running, runningServer{p.name, stop})
+		}
+	}
+	if len(running) == 0 {
+		log.Warn("no protocol servers are in this build yet: only storage maintenance runs")
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if env.certs == nil {
+				continue
+			}
+			if err := env.certs.Reload(); err != nil {
+				log.Error("SIGHUP: TLS certificate not reloaded", "err", err)
+			} else {
+				log.Info("SIGHUP: TLS certificate reloaded")
+			}
+		}
+	}()
 
 	done := make(chan struct{})
 	go func() {
@@ -54,6 +97,7 @@ func runServe(ctx context.Context, args []string) error {
 	log.Info("letterbox running; stop with SIGINT or SIGTERM", "version", version)
 	<-ctx.Done()
 	log.Info("stopping: finishing writes in flight")
+	stopAll()
 	<-done
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("close storage: %w", err)
@@ -81,6 +125,73 @@ func sweeper(ctx context.Context, s *storage.Store, log *slog.Logger) {
 			log.Info("sweep", "blobs", st.Blobs, "orphans", st.Orphans, "vanished", st.Vanished)
 		}
 	}
+}
+
+// protocol is a server that serve starts from the config. Each protocol
+// registers itself from its own serve_*.go file with an init function;
+// start returns nil stop when its listeners are all disabled.
+type protocol struct {
+	name  string
+	start func(ctx context.Context, env *serverEnv) (stop func(context.Context) error, err error)
+}
+
+var protocols []protocol
+
+type runningServer struct {
+	name string
+	stop func(context.Context) error
+}
+
+// serverEnv is what every protocol server gets: config, storage, login
+// checking (with the shared verification cache and throttle), TLS.
+type serverEnv struct {
+	cfg      *config.Config
+	store    *storage.Store
+	auth     *auth.Authenticator
+	throttle *auth.Throttle
+	certs    *tlsconf.Certs // nil without [tls]
+	log      *slog.Logger
+}
+
+func newServerEnv(c *config.Config, s *storage.Store, log *slog.Logger) (*serverEnv, error) {
+	env := &serverEnv{cfg: c, store: s, log: log, throttle: auth.NewThrottle()}
+	var cache *auth.Cache
+	if c.Auth.CacheTTL > 0 && c.Auth.CacheSize > 0 {
+		cache = auth.NewCache(c.Auth.CacheTTL.Std(), c.Auth.CacheSize)
+	}
+	env.auth = &auth.Authenticator{Store: s, Verifier: auth.Verifier{Cache: cache}}
+	if c.TLS.CertFile != "" {
+		certs, err := tlsconf.Load(c.TLS.CertFile, c.TLS.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		env.certs = certs
+	}
+	return env, nil
+}
+
+// tlsConfig is the server TLS configuration, nil without certificates.
+func (e *serverEnv) tlsConfig() *tls.Config {
+	if e.certs == nil {
+		return nil
+	}
+	return e.certs.Config()
+}
+
+// cleartextAllowed says whether a plaintext login may happen on a
+// connection from remote (auth.allow_cleartext).
+func (e *serverEnv) cleartextAllowed(remote net.Addr) bool {
+	switch e.cfg.Auth.AllowCleartext {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if tcp, ok := remote.(*net.TCPAddr); ok {
+		return tcp.IP.IsLoopback()
+	}
+	_, unix := remote.(*net.UnixAddr)
+	return unix
 }
 
 func newLogger(c *config.Config) *slog.Logger {
