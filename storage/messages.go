@@ -528,3 +528,35 @@ func keywordsEqual(x, y []string) bool {
 	}
 	return true
 }
+
+// AppendAll stores several messages in one mailbox, all or none
+// (MULTIAPPEND, RFC 3502), in one transaction.
+func (s *Store) AppendAll(ctx context.Context, a *Account, mailboxID int64, ins []*Incoming, opts []AppendOptions) ([]AppendResult, error) {
+	if len(ins) != len(opts) {
+		return nil, fmt.Errorf("AppendAll: %d messages, %d options", len(ins), len(opts))
+	}
+	var results []AppendResult
+	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
+		for _, in := range ins {
+			if err := s.blobs.stage(t, in); err != nil {
+				return err
+			}
+		}
+		return t.write(ctx, func(tx *sql.Tx) error {
+			results = results[:0]
+			for i, in := range ins {
+				res, err := s.insertMessageTx(tx, t, Target{Account: a, MailboxID: mailboxID, Options: opts[i]}, in)
+				if err != nil {
+					return err
+				}
+				results = append(results, res)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify(a.Domain, mailboxID)
+	return results, nil
+}
