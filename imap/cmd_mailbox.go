@@ -259,7 +259,6 @@ func cmdUnsubscribe(c *conn, tag string) (string, error) {
 	return "", err
 }
 
-
 // statusItems are the STATUS data items we know (RFC 9051 section 6.3.11,
 // RFC 8438 SIZE).
 var statusItems = map[string]bool{"MESSAGES": true, "UIDNEXT": true, "UIDVALIDITY": true, "UNSEEN": true,

@@ -2,9 +2,9 @@ package imap
 
 import (
 	"bufio"
-	"io"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"

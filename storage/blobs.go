@@ -331,4 +331,3 @@ func (z *zstdFileReader) Close() error {
 	}
 	return z.f.Close()
 }
-

@@ -247,4 +247,3 @@ func (s *Store) UIDLs(ctx context.Context, a *Account) ([]UIDL, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
 	return out, err
 }
-

@@ -1,8 +1,8 @@
 package storage
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"io"
 	"strings"
 	"testing"

@@ -46,7 +46,9 @@ type HeaderMatch struct{ Field, Value string }
 // block; only BODY and TEXT read message content.
 func (s *Store) Search(ctx context.Context, a *Account, mailboxID int64, c *SearchCriteria) ([]UID, error) {
 	want := Want(0)
-	if c.needs(func(c *SearchCriteria) bool { return len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero() }) {
+	if c.needs(func(c *SearchCriteria) bool {
+		return len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero()
+	}) {
 		want |= WantHeader
 	}
 	msgs, err := s.Messages(ctx, a, mailboxID, c.UIDs, want)

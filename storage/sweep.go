@@ -1,9 +1,9 @@
 package storage
 
 import (
-	"encoding/hex"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"

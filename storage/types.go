@@ -1,9 +1,9 @@
 package storage
 
 import (
-	"letterbox/message"
 	"errors"
 	"fmt"
+	"letterbox/message"
 	"sort"
 	"strings"
 	"time"
