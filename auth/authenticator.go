@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"letterbox/storage"
@@ -27,17 +28,25 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+var verifySlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
 // Authenticate returns the account for login when password is right.
 func (a *Authenticator) Authenticate(ctx context.Context, login, password string) (*storage.Account, error) {
 	acct, err := a.Store.Account(ctx, login)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNoDomain) || errors.Is(err, storage.ErrInvalidName) {
+		verifySlots <- struct{}{}
 		VerifyPassword(dummyHash(), password)
+		<-verifySlots
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up account: %w", err)
 	}
+	// Bound concurrent hash computations: one argon2id check takes 64 MiB,
+	// so a login storm must queue rather than exhaust memory.
+	verifySlots <- struct{}{}
 	ok, err := a.Verifier.Verify(acct.Name, acct.PasswordHash, password)
+	<-verifySlots
 	if err != nil {
 		return nil, fmt.Errorf("account %s: stored password hash: %w", acct.Name, err)
 	}
