@@ -264,6 +264,9 @@ func cmdUnauthenticate(c *conn, tag string) (string, error) {
 // cmdEnable turns on IMAP4rev2 and UTF8=ACCEPT (RFC 5161).
 func cmdEnable(c *conn, tag string) (string, error) {
 	var enabled []string
+	if c.p.peek() != ' ' {
+		return "", bad("ENABLE needs a capability")
+	}
 	for c.p.maybeSP() {
 		name, err := c.p.atom()
 		if err != nil {

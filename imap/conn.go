@@ -81,7 +81,7 @@ func newConn(s *Server, nc net.Conn, isTLS bool) *conn {
 	c.log = s.Log.With("remote", nc.RemoteAddr().String())
 	c.br = bufio.NewReaderSize(nc, 4096)
 	c.w.w = bufio.NewWriterSize(nc, 4096)
-	c.p = parser{r: c.br, cont: c.continuation}
+	c.p = parser{r: c.br, cont: c.continuation, literalPlus: true}
 	return c
 }
 
