@@ -109,9 +109,24 @@ func cmdSelect(c *conn, tag string) (string, error) {
 		uidnext = msgs[n-1].UID + 1
 	}
 	c.sel, c.state = s, stateSelected
+	recent := 0
+	if !c.rev2 {
+		if s.readOnly {
+			n, err := c.srv.Store.RecentCount(c.ctx, c.acct, mb.ID)
+			if err != nil {
+				return "", err
+			}
+			recent = int(n)
+		} else {
+			if err := s.claimRecent(c); err != nil {
+				return "", err
+			}
+			recent = s.recentCount()
+		}
+	}
 	c.w.untagged(fmt.Sprintf("%d EXISTS", len(s.uids)))
 	if !c.rev2 {
-		c.w.untagged("0 RECENT")
+		c.w.untagged(fmt.Sprintf("%d RECENT", recent))
 		if firstUnseen > 0 {
 			c.w.untagged(fmt.Sprintf("OK [UNSEEN %d] First unseen", firstUnseen))
 		}
@@ -306,11 +321,19 @@ func cmdStatus(c *conn, tag string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.writeStatus(mb, items)
-	return "", nil
+	return "", c.writeStatus(mb, items)
 }
 
-func (c *conn) writeStatus(mb *storage.Mailbox, items []string) {
+func (c *conn) writeStatus(mb *storage.Mailbox, items []string) error {
+	var recent int64
+	for _, it := range items {
+		if it == "RECENT" {
+			var err error
+			if recent, err = c.srv.Store.RecentCount(c.ctx, c.acct, mb.ID); err != nil {
+				return err
+			}
+		}
+	}
 	c.w.raw("* STATUS ")
 	c.mailboxOut(mb.Name)
 	c.w.raw(" (")
@@ -334,10 +357,11 @@ func (c *conn) writeStatus(mb *storage.Mailbox, items []string) {
 		case "SIZE":
 			c.w.num(uint64(mb.Size))
 		case "RECENT":
-			c.w.num(0)
+			c.w.num(uint64(recent))
 		}
 	}
 	c.w.raw(")\r\n")
+	return nil
 }
 
 // cmdAppend stores one or more messages (MULTIAPPEND, RFC 3502: all or
@@ -678,7 +702,9 @@ func cmdList(c *conn, tag string) (string, error) {
 		}
 		c.w.crlf()
 		if retStatus != nil && e.mb != nil {
-			c.writeStatus(e.mb, retStatus)
+			if err := c.writeStatus(e.mb, retStatus); err != nil {
+				return "", err
+			}
 		}
 	}
 	return "", nil

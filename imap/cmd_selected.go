@@ -186,7 +186,7 @@ func cmdStore(c *conn, tag string) (string, error) {
 				c.w.raw(fmt.Sprintf("UID %d ", m.UID))
 			}
 			c.w.raw("FLAGS ")
-			writeFlagList(&c.w, m.Flags)
+			c.sel.writeMsgFlags(&c.w, m)
 			c.w.raw(")\r\n")
 		}
 	}

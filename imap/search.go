@@ -220,10 +220,24 @@ func (c *conn) searchKey(crit *storage.SearchCriteria) error {
 			return err
 		}
 		flag(k, key == "KEYWORD")
-	case "NEW", "RECENT":
-		// \Recent is not kept: no message is recent.
-		crit.UIDs = storage.UIDSet{}
-	case "OLD":
+	case "RECENT", "NEW", "OLD":
+		var recent []storage.UID
+		for u := range c.sel.recent {
+			recent = append(recent, u)
+		}
+		set := storage.UIDSetOf(recent...)
+		switch key {
+		case "OLD":
+			crit.Not = append(crit.Not, storage.SearchCriteria{UIDs: set})
+		case "NEW":
+			flag(storage.FlagSeen, false)
+			fallthrough
+		default:
+			if crit.UIDs != nil {
+				set = intersect(crit.UIDs, set)
+			}
+			crit.UIDs = set
+		}
 	case "BCC", "CC", "FROM", "SUBJECT", "TO":
 		return header(strings.Title(strings.ToLower(key)))
 	case "HEADER":
@@ -375,16 +389,29 @@ func (c *conn) restrict(crit *storage.SearchCriteria, set numSet, uid bool) erro
 	return nil
 }
 
+// intersect works on ranges, never on every number in them: "1:*" spans
+// four billion UIDs.
 func intersect(a, b storage.UIDSet) storage.UIDSet {
-	var out []storage.UID
-	lo, hi := uint64(1), uint64(0)
-	for _, r := range b {
-		lo, hi = uint64(r.Start), uint64(r.Stop)
-		for u := lo; u <= hi; u++ {
-			if a.Contains(storage.UID(u)) {
-				out = append(out, storage.UID(u))
+	norm := func(r storage.UIDRange) (uint64, uint64) {
+		lo, hi := uint64(r.Start), uint64(r.Stop)
+		if hi == 0 {
+			hi = 1<<32 - 1
+		}
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		return lo, hi
+	}
+	out := storage.UIDSet{}
+	for _, x := range a {
+		xl, xh := norm(x)
+		for _, y := range b {
+			yl, yh := norm(y)
+			lo, hi := max(xl, yl), min(xh, yh)
+			if lo <= hi {
+				out = append(out, storage.UIDRange{Start: storage.UID(lo), Stop: storage.UID(hi)})
 			}
 		}
 	}
-	return storage.UIDSetOf(out...)
+	return out
 }

@@ -24,6 +24,56 @@ type selected struct {
 	// that sync does not repeat them.
 	reported map[storage.UID]uint64
 	keywords map[string]bool // keywords announced in FLAGS
+	// recent: messages whose \Recent flag this session holds (IMAP4rev1
+	// only; RFC 3501 section 2.3.2).
+	recent map[storage.UID]bool
+}
+
+// claimRecent takes the \Recent flag of messages up to the newest in the
+// view, for IMAP4rev1 sessions that selected read-write.
+func (s *selected) claimRecent(c *conn) error {
+	if c.rev2 || s.readOnly || len(s.uids) == 0 {
+		return nil
+	}
+	from, err := c.srv.Store.ClaimRecent(c.ctx, c.acct, s.id, s.maxUID())
+	if err != nil {
+		return err
+	}
+	for i := len(s.uids) - 1; i >= 0 && s.uids[i] >= from; i-- {
+		if s.recent == nil {
+			s.recent = map[storage.UID]bool{}
+		}
+		s.recent[s.uids[i]] = true
+	}
+	return nil
+}
+
+// recentCount counts the recent messages still in the view.
+func (s *selected) recentCount() int {
+	n := 0
+	for u := range s.recent {
+		if s.seqOf(u) != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// writeMsgFlags writes a message's flag list, with \Recent if this session
+// holds it.
+func (s *selected) writeMsgFlags(w *writer, m storage.Message) {
+	if s.recent[m.UID] {
+		f := m.Flags
+		w.byte('(')
+		w.raw(`\Recent`)
+		for _, n := range f.Names() {
+			w.byte(' ')
+			w.raw(n)
+		}
+		w.byte(')')
+		return
+	}
+	writeFlagList(w, m.Flags)
 }
 
 func (s *selected) close() {
@@ -117,6 +167,14 @@ func (s *selected) sync(c *conn, allowExpunge, force bool) error {
 		c.w.raw("* ")
 		c.w.num(uint64(len(s.uids)))
 		c.w.raw(" EXISTS\r\n")
+		if !c.rev2 {
+			if err := s.claimRecent(c); err != nil {
+				return err
+			}
+			c.w.raw("* ")
+			c.w.num(uint64(s.recentCount()))
+			c.w.raw(" RECENT\r\n")
+		}
 	}
 	newKeyword := false
 	for _, m := range ch.Changed {
@@ -136,7 +194,7 @@ func (s *selected) sync(c *conn, allowExpunge, force bool) error {
 		c.w.raw(" FETCH (UID ")
 		c.w.num(uint64(m.UID))
 		c.w.raw(" FLAGS ")
-		writeFlagList(&c.w, m.Flags)
+		s.writeMsgFlags(&c.w, m)
 		c.w.raw(")\r\n")
 	}
 	s.reported = nil

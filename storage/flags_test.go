@@ -289,3 +289,26 @@ func TestTooBig(t *testing.T) {
 		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(strings.Repeat("x", 1000)), AppendOptions{}))
 	})
 }
+
+func TestRecent(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := seed(t, s, a, 3)
+		if n := must[int64](t)(s.RecentCount(ctx, a, inbox.ID)); n != 3 {
+			t.Fatalf("recent count %d", n)
+		}
+		if from := must[UID](t)(s.ClaimRecent(ctx, a, inbox.ID, 3)); from != 1 {
+			t.Fatalf("first claim from %d", from)
+		}
+		if from := must[UID](t)(s.ClaimRecent(ctx, a, inbox.ID, 3)); from != 4 {
+			t.Fatalf("second claim from %d (nothing left)", from)
+		}
+		seed(t, s, a, 1)
+		if n := must[int64](t)(s.RecentCount(ctx, a, inbox.ID)); n != 1 {
+			t.Fatalf("recent count after delivery %d", n)
+		}
+		_, err := s.ClaimRecent(ctx, newAccount(t, s, "eve@example.com"), inbox.ID, 9)
+		wantErr(t, err, ErrNotFound)
+	})
+}
