@@ -154,6 +154,10 @@ func (c *conn) login(user, pass string) (string, error) {
 	if c.srv.Throttle != nil {
 		c.srv.Throttle.Succeeded(ip, user)
 	}
+	if !c.srv.takeUser(acct.Name) {
+		return "", no("LIMIT", "Too many connections for this user")
+	}
+	c.userSlot = acct.Name
 	c.acct, c.state = acct, stateAuth
 	c.log = c.log.With("user", acct.Name)
 	c.log.Info("login")
@@ -258,6 +262,8 @@ func cmdUnauthenticate(c *conn, tag string) (string, error) {
 	}
 	c.acct, c.state = nil, stateNotAuth
 	c.rev2, c.utf8Accept, c.w.utf8 = false, false, false
+	c.srv.releaseUser(c.userSlot)
+	c.userSlot = ""
 	return "", nil
 }
 

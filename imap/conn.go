@@ -52,6 +52,9 @@ type conn struct {
 	uidCmd  bool
 	badCmds int
 
+	userSlot string // account counted against MaxConnsPerUser
+	preAuth  rateLimit
+
 	closing atomic.Bool // Shutdown asked us to end
 	waiting atomic.Bool // between commands: safe to interrupt
 }
@@ -164,6 +167,9 @@ func (c *conn) command() bool {
 	}
 	if len(c.p.line) == 0 {
 		return true // RFC 9051 has no empty commands; ignore blank lines
+	}
+	if c.state == stateNotAuth {
+		c.preAuth.wait()
 	}
 	tag, err := c.p.word("")
 	if err != nil || tag == "+" || tag == "*" {
@@ -368,4 +374,33 @@ func (c *conn) loginAllowed() bool {
 		return false
 	}
 	return c.srv.CleartextAllowed(c.nc.RemoteAddr())
+}
+
+// rateLimit paces commands before login: a burst of preAuthBurst, then
+// preAuthRate per second. Slows down password guessing and floods.
+type rateLimit struct {
+	tokens float64
+	last   time.Time
+}
+
+const (
+	preAuthBurst = 10
+	preAuthRate  = 5
+)
+
+func (r *rateLimit) wait() {
+	now := time.Now()
+	if r.last.IsZero() {
+		r.tokens = preAuthBurst
+	} else {
+		r.tokens = min(preAuthBurst, r.tokens+now.Sub(r.last).Seconds()*preAuthRate)
+	}
+	r.last = now
+	if r.tokens < 1 {
+		d := time.Duration((1 - r.tokens) / preAuthRate * float64(time.Second))
+		time.Sleep(d)
+		r.tokens = 1
+		r.last = time.Now()
+	}
+	r.tokens--
 }

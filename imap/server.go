@@ -27,12 +27,15 @@ type Server struct {
 	MaxMessageSize int64
 	// MaxConnsPerIP limits connections from one address (0: no limit).
 	MaxConnsPerIP int
+	// MaxConnsPerUser limits logged-in sessions of one account (0: none).
+	MaxConnsPerUser int
 	Log           *slog.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	perIP     map[string]int
+	perUser   map[string]int
 	closing   bool
 	wg        sync.WaitGroup
 }
@@ -55,11 +58,7 @@ func (s *Server) Serve(ln net.Listener, implicitTLS bool) error {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
-		s.conns = map[*conn]struct{}{}
-		s.perIP = map[string]int{}
-	}
+	s.initLocked()
 	s.listeners[ln] = struct{}{}
 	s.mu.Unlock()
 	for {
@@ -118,7 +117,43 @@ func (s *Server) untrack(c *conn) {
 	if s.perIP[ip]--; s.perIP[ip] <= 0 {
 		delete(s.perIP, ip)
 	}
+	if c.userSlot != "" {
+		s.releaseUserLocked(c.userSlot)
+	}
 	s.wg.Done()
+}
+
+func (s *Server) initLocked() {
+	if s.listeners == nil {
+		s.listeners = map[net.Listener]struct{}{}
+		s.conns = map[*conn]struct{}{}
+		s.perIP = map[string]int{}
+		s.perUser = map[string]int{}
+	}
+}
+
+// takeUser counts a logged-in session of account; false when over the limit.
+func (s *Server) takeUser(account string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if s.MaxConnsPerUser > 0 && s.perUser[account] >= s.MaxConnsPerUser {
+		return false
+	}
+	s.perUser[account]++
+	return true
+}
+
+func (s *Server) releaseUser(account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseUserLocked(account)
+}
+
+func (s *Server) releaseUserLocked(account string) {
+	if s.perUser[account]--; s.perUser[account] <= 0 {
+		delete(s.perUser, account)
+	}
 }
 
 func hostOf(a net.Addr) string {

@@ -27,6 +27,7 @@ func startIMAP(ctx context.Context, env *serverEnv) (func(context.Context) error
 		CleartextAllowed: env.cleartextAllowed,
 		MaxMessageSize:   c.Limits.MaxMessageSize,
 		MaxConnsPerIP:    c.Limits.MaxConnectionsPerIP,
+		MaxConnsPerUser:  c.Limits.MaxConnectionsPerUser,
 		Log:              env.log.With("proto", "imap"),
 	}
 	for _, l := range []struct {
