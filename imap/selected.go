@@ -191,9 +191,13 @@ func (s *selected) sync(c *conn, allowExpunge, force bool) error {
 	for _, m := range fetches {
 		c.w.raw("* ")
 		c.w.num(uint64(s.seqOf(m.UID)))
-		c.w.raw(" FETCH (UID ")
-		c.w.num(uint64(m.UID))
-		c.w.raw(" FLAGS ")
+		c.w.raw(" FETCH (")
+		if c.uidCmd { // as Dovecot: UID only in answer to a UID command
+			c.w.raw("UID ")
+			c.w.num(uint64(m.UID))
+			c.w.byte(' ')
+		}
+		c.w.raw("FLAGS ")
 		s.writeMsgFlags(&c.w, m)
 		c.w.raw(")\r\n")
 	}
