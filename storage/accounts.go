@@ -34,7 +34,7 @@ func (s *Store) DeleteDomain(ctx context.Context, domain string) error {
 		return s.router.deleteDomain(ctx, domain)
 	}
 	return s.withTenant(ctx, domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if err := releaseBlobs(tx, `SELECT blob FROM messages WHERE account_id IN (SELECT id FROM accounts WHERE domain = $1)`, domain); err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ func (s *Store) DeleteDomain(ctx context.Context, domain string) error {
 // releaseBlobs drops one reference per row that query (with args) returns
 // from the blobs those rows name; blobs left with none are stamped so that
 // Sweep removes them after the grace period.
-func releaseBlobs(tx *sql.Tx, query string, args ...any) error {
+func releaseBlobs(tx *txn, query string, args ...any) error {
 	rows, err := tx.Query(`SELECT blob, COUNT(*) FROM (`+query+`) AS r GROUP BY blob`, args...)
 	if err != nil {
 		return fmt.Errorf("release blobs: %w", err)
@@ -80,7 +80,7 @@ func releaseBlobs(tx *sql.Tx, query string, args ...any) error {
 	return nil
 }
 
-func unrefBlob(tx *sql.Tx, hash []byte, n int64) error {
+func unrefBlob(tx *txn, hash []byte, n int64) error {
 	_, err := tx.Exec(`UPDATE blobs SET refs = refs - $1,
 		unref_since = CASE WHEN refs - $1 <= 0 THEN $2 ELSE unref_since END WHERE hash = $3`,
 		n, time.Now().Unix(), hash)
@@ -99,7 +99,7 @@ func (s *Store) CreateAccount(ctx context.Context, login, passwordHash string, q
 	}
 	a := &Account{Name: name, Domain: domain, PasswordHash: passwordHash, QuotaBytes: quotaBytes, Created: time.Now().Truncate(time.Second)}
 	err = s.withTenant(ctx, domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			var ok int
 			if err := tx.QueryRow(`SELECT COUNT(*) FROM domains WHERE name = $1`, domain).Scan(&ok); err != nil {
 				return err
@@ -190,7 +190,7 @@ func (s *Store) DeleteAccount(ctx context.Context, login string) error {
 		return err
 	}
 	return s.withTenant(ctx, domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if err := releaseBlobs(tx, `SELECT blob FROM messages WHERE account_id = (SELECT id FROM accounts WHERE name = $1)`, name); err != nil {
 				return err
 			}
@@ -225,7 +225,7 @@ func (s *Store) updateAccount(ctx context.Context, login, query string, value an
 		return err
 	}
 	return s.withTenant(ctx, domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			res, err := tx.Exec(query, value, name)
 			if err != nil {
 				return err
@@ -256,7 +256,7 @@ func (s *Store) Quota(ctx context.Context, a *Account) (Quota, error) {
 // bumpModSeq takes the account's next MODSEQ. Every write transaction calls
 // it first (see doc.go). It also adds delta to the used bytes and refuses
 // with ErrOverQuota when that passes a limit.
-func bumpModSeq(tx *sql.Tx, a *Account, delta int64) (uint64, error) {
+func bumpModSeq(tx *txn, a *Account, delta int64) (uint64, error) {
 	var modseq uint64
 	var used, quota int64
 	err := tx.QueryRow(`UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $1

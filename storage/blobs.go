@@ -31,14 +31,16 @@ type blobBackend interface {
 	// stage runs before the write transaction: the file backend writes and
 	// syncs the content there, so that it is durable before any row names it.
 	stage(t *tenant, p *Incoming) error
-	// ensureTx runs inside the transaction after the blobs row was created
-	// or revived, and stores the content if it is not there.
-	ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error
+	// storeTx runs inside the transaction that created the blobs row.
+	storeTx(tx *txn, t *tenant, p *Incoming, compression int) error
+	// ensureTx runs inside the transaction that revived a blobs row from
+	// zero references, and stores the content if it is not there.
+	ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error
 	// open gives ranged access to a blob's content.
 	open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error)
 	// removeTx deletes a blob's content; the sweeper calls it inside the
 	// transaction that deletes the row, before the commit.
-	removeTx(tx *sql.Tx, t *tenant, hash []byte, compression int) error
+	removeTx(tx *txn, t *tenant, hash []byte, compression int) error
 	compression() int
 }
 
@@ -49,17 +51,26 @@ type blobReader interface {
 
 // putBlobTx adds refs references to p's blob, creating or reviving its row
 // and making sure its content is stored.
-func (s *Store) putBlobTx(tx *sql.Tx, t *tenant, p *Incoming, refs int64) error {
-	var total int64
+func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
+	// A new row: the content cannot be there (the sweeper deletes content
+	// and row together), so store it without looking.
 	var comp int
 	err := tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (hash) DO UPDATE SET refs = blobs.refs + excluded.refs, unref_since = NULL
-		RETURNING refs, compression`, p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&total, &comp)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING compression`,
+		p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&comp)
+	if err == nil {
+		return s.blobs.storeTx(tx, t, p, comp)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	var total int64
+	err = tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, compression`,
+		refs, p.hash).Scan(&total, &comp)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
-	if total == refs { // new, or revived from zero: its content may be missing
+	if total == refs { // revived from zero references: its content may have been swept
 		return s.blobs.ensureTx(tx, t, p, comp)
 	}
 	return nil
@@ -92,7 +103,7 @@ func (b *sqlBlobs) compression() int {
 
 func (b *sqlBlobs) stage(*tenant, *Incoming) error { return nil }
 
-func (b *sqlBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error {
+func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error {
 	var have int
 	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE hash = $1 AND seq = 0`, p.hash).Scan(&have); err != nil {
 		return err
@@ -100,6 +111,10 @@ func (b *sqlBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int)
 	if have > 0 {
 		return nil
 	}
+	return b.storeTx(tx, t, p, compression)
+}
+
+func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) error {
 	buf := make([]byte, chunkSize)
 	for seq, off := 0, int64(0); seq == 0 || off < p.size; seq++ {
 		n, err := p.data.ReadAt(buf[:min(int64(chunkSize), p.size-off)], off)
@@ -119,7 +134,7 @@ func (b *sqlBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int)
 	return nil
 }
 
-func (b *sqlBlobs) removeTx(tx *sql.Tx, t *tenant, hash []byte, _ int) error {
+func (b *sqlBlobs) removeTx(tx *txn, t *tenant, hash []byte, _ int) error {
 	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE hash = $1`, hash)
 	return err
 }
@@ -205,7 +220,11 @@ func (b *fileBlobs) stage(t *tenant, p *Incoming) error {
 	return writeBlobFile(path, p, b.compression())
 }
 
-func (b *fileBlobs) ensureTx(tx *sql.Tx, t *tenant, p *Incoming, compression int) error {
+func (b *fileBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) error {
+	return b.ensureTx(tx, t, p, compression)
+}
+
+func (b *fileBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error {
 	path := blobPath(t.blobDir, p.hash, compression)
 	if _, err := os.Stat(path); err == nil {
 		return nil
@@ -267,7 +286,7 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (b *fileBlobs) removeTx(tx *sql.Tx, t *tenant, hash []byte, compression int) error {
+func (b *fileBlobs) removeTx(tx *txn, t *tenant, hash []byte, compression int) error {
 	err := os.Remove(blobPath(t.blobDir, hash, compression))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

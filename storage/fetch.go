@@ -24,10 +24,15 @@ const (
 func (s *Store) Messages(ctx context.Context, a *Account, mailboxID int64, set UIDSet, want Want) ([]Message, error) {
 	var out []Message
 	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		if err := ownsMailbox(t.db, ctx, a, mailboxID); err != nil {
+		tx, err := t.snapshot(ctx)
+		if err != nil {
 			return err
 		}
-		rows, err := selectRows(t.db, ctx, a, mailboxID, set, false)
+		defer tx.Rollback()
+		if err := ownsMailbox(tx, ctx, a, mailboxID); err != nil {
+			return err
+		}
+		rows, err := selectRows(tx, ctx, a, mailboxID, set, false)
 		if err != nil {
 			return err
 		}
@@ -38,13 +43,13 @@ func (s *Store) Messages(ctx context.Context, a *Account, mailboxID int64, set U
 		if want == 0 || len(out) == 0 {
 			return nil
 		}
-		return loadBlobInfo(ctx, t, a, mailboxID, out, want)
+		return loadBlobInfo(ctx, tx, a, mailboxID, out, want)
 	})
 	return out, err
 }
 
 // loadBlobInfo fills Parsed and/or Header from the blobs rows.
-func loadBlobInfo(ctx context.Context, t *tenant, a *Account, mailboxID int64, msgs []Message, want Want) error {
+func loadBlobInfo(ctx context.Context, q querier, a *Account, mailboxID int64, msgs []Message, want Want) error {
 	cols := "NULL"
 	if want&WantParsed != 0 {
 		cols = "b.parsed"
@@ -54,7 +59,7 @@ func loadBlobInfo(ctx context.Context, t *tenant, a *Account, mailboxID int64, m
 	} else {
 		cols += ", NULL"
 	}
-	rows, err := t.db.QueryContext(ctx, `SELECT m.uid, `+cols+` FROM messages m JOIN blobs b ON b.hash = m.blob
+	rows, err := q.QueryContext(ctx, `SELECT m.uid, `+cols+` FROM messages m JOIN blobs b ON b.hash = m.blob
 		WHERE m.mailbox_id = $1 AND m.account_id = $2 AND m.uid BETWEEN $3 AND $4`,
 		mailboxID, a.ID, int64(msgs[0].UID), int64(msgs[len(msgs)-1].UID))
 	if err != nil {
@@ -148,8 +153,7 @@ func (s *Store) Open(ctx context.Context, a *Account, mailboxID int64, uid UID) 
 func (s *Store) Changes(ctx context.Context, a *Account, mailboxID int64, since uint64) (*Changes, error) {
 	ch := &Changes{}
 	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		// One read transaction, so the answer is one consistent snapshot.
-		tx, err := t.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		tx, err := t.snapshot(ctx)
 		if err != nil {
 			return err
 		}

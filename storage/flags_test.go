@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"strings"
 	"testing"
@@ -237,7 +236,7 @@ func TestBlobsSharedAndSwept(t *testing.T) {
 				}
 				// Age the stamps rather than sleep: unref_since has second resolution.
 				tt = must[*tenant](t)(s.router.acquire(ctx, "example.com"))
-				check(t, tt.write(ctx, func(tx *sql.Tx) error {
+				check(t, tt.write(ctx, func(tx *txn) error {
 					_, err := tx.Exec(`UPDATE blobs SET unref_since = unref_since - 10`)
 					return err
 				}))

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -31,7 +30,7 @@ func (s *Store) Fsck(ctx context.Context) (FsckReport, error) {
 	for _, d := range domains {
 		err := s.withTenant(ctx, d, func(t *tenant) error {
 			rep.Databases++
-			return t.write(ctx, func(tx *sql.Tx) error {
+			return t.write(ctx, func(tx *txn) error {
 				return fsckTx(tx, &rep)
 			})
 		})
@@ -42,7 +41,7 @@ func (s *Store) Fsck(ctx context.Context) (FsckReport, error) {
 	return rep, nil
 }
 
-func fsckTx(tx *sql.Tx, rep *FsckReport) error {
+func fsckTx(tx *txn, rep *FsckReport) error {
 	fixes := []struct {
 		count *int64
 		query string

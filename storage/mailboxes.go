@@ -30,7 +30,7 @@ func validSpecialUse(use string) error {
 }
 
 // createMailboxTx creates one mailbox with the account's next UIDVALIDITY.
-func createMailboxTx(tx *sql.Tx, a *Account, name, specialUse string) (*Mailbox, error) {
+func createMailboxTx(tx *txn, a *Account, name, specialUse string) (*Mailbox, error) {
 	modseq, err := bumpModSeq(tx, a, 0)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Store) CreateMailbox(ctx context.Context, a *Account, name, specialUse 
 	}
 	var m *Mailbox
 	err = s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			for _, p := range parents(name) {
 				var n int
 				if err := tx.QueryRow(`SELECT COUNT(*) FROM mailboxes WHERE account_id = $1 AND name = $2`, a.ID, p).Scan(&n); err != nil {
@@ -160,7 +160,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, a *Account, name string) erro
 	}
 	var id int64
 	err = s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			var size int64
 			err := tx.QueryRow(`SELECT id, size FROM mailboxes WHERE account_id = $1 AND name = $2`, a.ID, name).Scan(&id, &size)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -195,7 +195,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, a *Account, name string) erro
 
 // mailboxNames maps each of a's mailbox names to its id. Hierarchy is
 // worked out in Go: LIKE and collations differ between the dialects.
-func mailboxNames(tx *sql.Tx, a *Account) (map[string]int64, error) {
+func mailboxNames(tx *txn, a *Account) (map[string]int64, error) {
 	rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE account_id = $1`, a.ID)
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (s *Store) RenameMailbox(ctx context.Context, a *Account, from, to string) 
 	}
 	var touched []int64
 	err = s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			touched = touched[:0]
 			names, err := mailboxNames(tx, a)
 			if err != nil {
@@ -298,7 +298,7 @@ func (s *Store) RenameMailbox(ctx context.Context, a *Account, from, to string) 
 }
 
 // renameInbox moves every INBOX message into a new mailbox named to.
-func renameInbox(tx *sql.Tx, a *Account, to string, touched *[]int64) error {
+func renameInbox(tx *txn, a *Account, to string, touched *[]int64) error {
 	for _, p := range parents(to) {
 		var n int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM mailboxes WHERE account_id = $1 AND name = $2`, a.ID, p).Scan(&n); err != nil {
@@ -335,7 +335,7 @@ func (s *Store) SetSpecialUse(ctx context.Context, a *Account, name, use string)
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			res, err := tx.Exec(`UPDATE mailboxes SET special_use = $1 WHERE account_id = $2 AND name = $3`, use, a.ID, name)
 			if err != nil {
 				return err
@@ -355,7 +355,7 @@ func (s *Store) Subscribe(ctx context.Context, a *Account, name string) error {
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}
@@ -372,7 +372,7 @@ func (s *Store) Unsubscribe(ctx context.Context, a *Account, name string) error 
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			res, err := tx.Exec(`DELETE FROM subscriptions WHERE account_id = $1 AND name = $2`, a.ID, name)
 			if err != nil {
 				return err

@@ -58,15 +58,21 @@ func (s *Store) Deliver(ctx context.Context, in *Incoming, targets []Target) []D
 			if err := s.blobs.stage(t, in); err != nil {
 				return err
 			}
-			return t.write(ctx, func(tx *sql.Tx) error {
+			return t.write(ctx, func(tx *txn) error {
 				ok := 0
 				for _, i := range idx {
 					var res AppendResult
-					err := inSavepoint(tx, "target", func(tx *sql.Tx) error {
+					insert := func(tx *txn) error {
 						var err error
 						res, err = s.insertMessageTx(tx, t, targets[i], in)
 						return err
-					})
+					}
+					var err error
+					if len(idx) == 1 {
+						err = insert(tx) // alone: its failure fails the write
+					} else {
+						err = inSavepoint(tx, "target", insert)
+					}
 					if isRetryable(err) {
 						return err
 					}
@@ -99,7 +105,7 @@ func (s *Store) Deliver(ctx context.Context, in *Incoming, targets []Target) []D
 // failed; the targets carry their own errors.
 var errNothingStored = errors.New("nothing stored")
 
-func (s *Store) insertMessageTx(tx *sql.Tx, t *tenant, tg Target, in *Incoming) (AppendResult, error) {
+func (s *Store) insertMessageTx(tx *txn, t *tenant, tg Target, in *Incoming) (AppendResult, error) {
 	a, o := tg.Account, tg.Options
 	flags := ParseFlags(o.Flags)
 	date := o.InternalDate
@@ -147,7 +153,7 @@ func (s *Store) insertMessageTx(tx *sql.Tx, t *tenant, tg Target, in *Incoming) 
 	return res, nil
 }
 
-func insertKeywords(tx *sql.Tx, mailboxID, uid int64, keywords []string) error {
+func insertKeywords(tx *txn, mailboxID, uid int64, keywords []string) error {
 	for _, k := range keywords {
 		if _, err := tx.Exec(`INSERT INTO keywords (mailbox_id, uid, keyword) VALUES ($1, $2, $3)`, mailboxID, uid, k); err != nil {
 			return fmt.Errorf("insert keyword: %w", err)
@@ -232,7 +238,7 @@ func selectRows(q querier, ctx context.Context, a *Account, mailboxID int64, set
 	return out, krows.Err()
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
+// querier is what both *sql.DB and *txn offer.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -265,7 +271,7 @@ func (s *Store) Move(ctx context.Context, a *Account, from int64, set UIDSet, to
 func (s *Store) copyOrMove(ctx context.Context, a *Account, from int64, set UIDSet, to int64, move bool) (CopyResult, error) {
 	var res CopyResult
 	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			var err error
 			res, err = copyTx(tx, a, from, set, to, move)
 			return err
@@ -277,7 +283,7 @@ func (s *Store) copyOrMove(ctx context.Context, a *Account, from int64, set UIDS
 	return res, err
 }
 
-func copyTx(tx *sql.Tx, a *Account, from int64, set UIDSet, to int64, move bool) (CopyResult, error) {
+func copyTx(tx *txn, a *Account, from int64, set UIDSet, to int64, move bool) (CopyResult, error) {
 	var res CopyResult
 	ctx := context.Background()
 	rows, err := selectRows(tx, ctx, a, from, set, false)
@@ -352,7 +358,7 @@ func copyTx(tx *sql.Tx, a *Account, from int64, set UIDSet, to int64, move bool)
 // removeRowsTx deletes rows from a mailbox, leaves their tombstones and
 // fixes the counters. With releaseBlob it also drops the blob references
 // and the account's usage (a move keeps both).
-func removeRowsTx(tx *sql.Tx, a *Account, mailboxID int64, rows []row, modseq uint64, releaseBlob bool) error {
+func removeRowsTx(tx *txn, a *Account, mailboxID int64, rows []row, modseq uint64, releaseBlob bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -396,7 +402,7 @@ func removeRowsTx(tx *sql.Tx, a *Account, mailboxID int64, rows []row, modseq ui
 func (s *Store) Expunge(ctx context.Context, a *Account, mailboxID int64, set UIDSet) ([]UID, error) {
 	var gone []UID
 	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			gone = nil
 			modseq, err := bumpModSeq(tx, a, 0)
 			if err != nil {
@@ -429,7 +435,7 @@ func (s *Store) StoreFlags(ctx context.Context, a *Account, mailboxID int64, set
 	var res StoreResult
 	want := ParseFlags(req.Flags)
 	err := s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			res = StoreResult{}
 			modseq, err := bumpModSeq(tx, a, 0)
 			if err != nil {
@@ -542,7 +548,7 @@ func (s *Store) AppendAll(ctx context.Context, a *Account, mailboxID int64, ins 
 				return err
 			}
 		}
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			results = results[:0]
 			for i, in := range ins {
 				res, err := s.insertMessageTx(tx, t, Target{Account: a, MailboxID: mailboxID, Options: opts[i]}, in)

@@ -13,7 +13,7 @@ import (
 // caller's recent messages are those with from <= UID <= upTo.
 func (s *Store) ClaimRecent(ctx context.Context, a *Account, mailboxID int64, upTo UID) (from UID, err error) {
 	err = s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			var first int64
 			err := tx.QueryRow(`SELECT first_recent FROM mailboxes WHERE id = $1 AND account_id = $2`, mailboxID, a.ID).Scan(&first)
 			if errors.Is(err, sql.ErrNoRows) {

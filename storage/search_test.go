@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -173,7 +172,7 @@ func TestSchemaTooNew(t *testing.T) {
 	s := must[*Store](t)(Open(ctx, Options{DataDir: dir}))
 	check(t, s.AddDomain(ctx, "example.com"))
 	tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
-	check(t, tt.write(ctx, func(tx *sql.Tx) error {
+	check(t, tt.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`INSERT INTO schema_migrations (version, applied) VALUES (999, 0)`)
 		return err
 	}))

@@ -36,7 +36,7 @@ func (s *Store) PutSieveScript(ctx context.Context, a *Account, name, content st
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}
@@ -103,7 +103,7 @@ func (s *Store) sieveScript(ctx context.Context, a *Account, cond string, arg an
 // ActivateSieveScript makes name a's only active script; "" deactivates all.
 func (s *Store) ActivateSieveScript(ctx context.Context, a *Account, name string) error {
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ var ErrActiveScript = errors.New("script is active")
 // DeleteSieveScript deletes an inactive script.
 func (s *Store) DeleteSieveScript(ctx context.Context, a *Account, name string) error {
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func (s *Store) RenameSieveScript(ctx context.Context, a *Account, from, to stri
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}

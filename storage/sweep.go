@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -50,7 +49,7 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 	cutoff := now.Add(-s.opts.BlobGrace).Unix()
 	for {
 		n := 0
-		err := t.write(ctx, func(tx *sql.Tx) error {
+		err := t.write(ctx, func(tx *txn) error {
 			n = 0
 			rows, err := tx.Query(`SELECT hash, compression FROM blobs WHERE refs <= 0 AND unref_since < $1 LIMIT 500`, cutoff)
 			if err != nil {
@@ -96,7 +95,7 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 		return err
 	}
 	keep := now.Add(-s.opts.VanishedKeep).Unix()
-	return t.write(ctx, func(tx *sql.Tx) error {
+	return t.write(ctx, func(tx *txn) error {
 		if _, err := tx.Exec(`UPDATE mailboxes SET vanished_floor = (SELECT MAX(v.modseq) FROM vanished v
 			WHERE v.mailbox_id = mailboxes.id AND v.expunged < $1)
 			WHERE id IN (SELECT mailbox_id FROM vanished WHERE expunged < $1)`, keep); err != nil {
@@ -140,7 +139,7 @@ func (s *Store) sweepOrphans(ctx context.Context, t *tenant, before time.Time, s
 		// Check and remove inside a write transaction, so that an append
 		// that is reviving this blob either committed before (the row is
 		// there) or finds the file gone and writes it again.
-		return t.write(ctx, func(tx *sql.Tx) error {
+		return t.write(ctx, func(tx *txn) error {
 			if t.dialect.lockBlobs != "" {
 				if _, err := tx.Exec(t.dialect.lockBlobs); err != nil {
 					return err

@@ -37,6 +37,14 @@ type tenant struct {
 
 func (t *tenant) write(ctx context.Context, fn writeFunc) error { return t.w.write(ctx, fn) }
 
+// snapshot starts a read-only transaction whose statements all see one
+// state of the database: REPEATABLE READ on PostgreSQL (READ COMMITTED
+// would give each statement its own), a plain read transaction on SQLite
+// (WAL readers keep their snapshot until the end).
+func (t *tenant) snapshot(ctx context.Context) (*sql.Tx, error) {
+	return t.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+}
+
 func (t *tenant) close() error {
 	t.w.close()
 	err := t.db.Close()
@@ -221,7 +229,7 @@ func (r *sqliteRouter) openTenant(ctx context.Context, domain string, create boo
 	} else if err := os.MkdirAll(r.domainDir(domain), 0o750); err != nil {
 		return nil, fmt.Errorf("create domain directory: %w", err)
 	}
-	t, err := openSQLite(ctx, path)
+	t, err := openSQLite(ctx, path, create)
 	if err != nil {
 		return nil, fmt.Errorf("open domain %s: %w", domain, err)
 	}
@@ -233,8 +241,14 @@ func (r *sqliteRouter) openTenant(ctx context.Context, domain string, create boo
 // openSQLite opens one database file: a single writer connection with
 // durable commits (synchronous=FULL in WAL mode fsyncs at each commit), and a
 // pool of read-only readers.
-func openSQLite(ctx context.Context, path string) (*tenant, error) {
-	common := "_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000"
+func openSQLite(ctx context.Context, path string, create bool) (*tenant, error) {
+	// mode=rw: an open racing a domain's deletion fails rather than
+	// creating an empty database.
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	common := "mode=" + mode + "&_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000"
 	wdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -247,9 +261,14 @@ func openSQLite(ctx context.Context, path string) (*tenant, error) {
 		wdb.Close()
 		return nil, err
 	}
-	rdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+common+"&_query_only=1")
+	rdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=rw&_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000&_query_only=1")
 	if err != nil {
 		wdb.Close()
+		return nil, err
+	}
+	if err := rdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		rdb.Close()
 		return nil, err
 	}
 	n := max(4, 2*runtime.NumCPU())
@@ -270,7 +289,7 @@ func (r *sqliteRouter) addDomain(ctx context.Context, domain string) error {
 		return err
 	}
 	defer t.close()
-	return t.write(ctx, func(tx *sql.Tx) error {
+	return t.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`INSERT INTO domains (name) VALUES ($1) ON CONFLICT DO NOTHING`, domain)
 		return err
 	})
@@ -280,22 +299,46 @@ func (r *sqliteRouter) deleteDomain(ctx context.Context, domain string) error {
 	if err := validDomain(domain); err != nil {
 		return err
 	}
-	if _, err := os.Stat(r.dbPath(domain)); err != nil {
-		return fmt.Errorf("%w: %s", ErrNoDomain, domain)
-	}
+	// Hold the domain's "opening" slot while deleting, so that an open in
+	// progress finishes first and opens started meanwhile wait, then find
+	// the file gone.
 	r.mu.Lock()
-	t := r.open[domain]
-	if t != nil {
-		if t.refs > 0 {
-			r.mu.Unlock()
-			return fmt.Errorf("domain %s is in use; try again", domain)
+	for {
+		wait, busy := r.opening[domain]
+		if !busy {
+			break
 		}
+		r.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.mu.Lock()
+	}
+	t := r.open[domain]
+	if t != nil && t.refs > 0 {
+		r.mu.Unlock()
+		return fmt.Errorf("domain %s is in use; try again", domain)
+	}
+	if t != nil {
 		r.lru.Remove(t.elem)
 		delete(r.open, domain)
 	}
+	mine := make(chan struct{})
+	r.opening[domain] = mine
 	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.opening, domain)
+		r.mu.Unlock()
+		close(mine)
+	}()
 	if t != nil {
 		t.close()
+	}
+	if _, err := os.Stat(r.dbPath(domain)); err != nil {
+		return fmt.Errorf("%w: %s", ErrNoDomain, domain)
 	}
 	return os.RemoveAll(r.domainDir(domain))
 }
@@ -366,7 +409,7 @@ func (p *pgRouter) addDomain(ctx context.Context, domain string) error {
 	if err := validDomain(domain); err != nil {
 		return err
 	}
-	err := p.t.write(ctx, func(tx *sql.Tx) error {
+	err := p.t.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`INSERT INTO domains (name) VALUES ($1)`, domain)
 		return err
 	})

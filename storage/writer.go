@@ -10,7 +10,7 @@ import (
 )
 
 // writeFunc is one logical write. It may run more than once (see doc.go).
-type writeFunc func(tx *sql.Tx) error
+type writeFunc func(tx *txn) error
 
 // writer runs write transactions against one database.
 type writer interface {
@@ -27,7 +27,8 @@ const maxBatch = 64
 // savepoint inside one BEGIN IMMEDIATE transaction and commits once, so
 // concurrent deliveries share one fsync.
 type groupWriter struct {
-	db   *sql.DB // MaxOpenConns(1), _txlock=immediate
+	db    *sql.DB // MaxOpenConns(1), _txlock=immediate
+	stmts *stmtCache
 	reqs chan *writeReq
 	quit chan struct{}
 	done chan struct{}
@@ -40,7 +41,7 @@ type writeReq struct {
 }
 
 func newGroupWriter(db *sql.DB) *groupWriter {
-	g := &groupWriter{db: db, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	g := &groupWriter{db: db, stmts: newStmtCache(db), reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	go g.loop()
 	return g
 }
@@ -63,6 +64,7 @@ func (g *groupWriter) write(ctx context.Context, fn writeFunc) error {
 func (g *groupWriter) close() {
 	close(g.quit)
 	<-g.done
+	g.stmts.close()
 }
 
 func (g *groupWriter) loop() {
@@ -92,6 +94,7 @@ func (g *groupWriter) loop() {
 			}
 		}
 		g.run(batch)
+		g.stmts.prepareWanted()
 	}
 }
 
@@ -117,10 +120,11 @@ func (g *groupWriter) run(batch []*writeReq) {
 // try runs one attempt of a batch. A busy error aborts the whole attempt;
 // any other error of one write rolls back only that write's savepoint.
 func (g *groupWriter) try(batch []*writeReq) ([]error, error) {
-	tx, err := g.db.Begin()
+	sqlTx, err := g.db.Begin()
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
+	tx := &txn{Tx: sqlTx, stmts: g.stmts}
 	results := make([]error, len(batch))
 	ok := 0
 	for i, r := range batch {
@@ -128,7 +132,12 @@ func (g *groupWriter) try(batch []*writeReq) ([]error, error) {
 			results[i] = err
 			continue
 		}
-		err := inSavepoint(tx, "op", r.fn)
+		var err error
+		if len(batch) == 1 {
+			err = r.fn(tx) // alone: a failure rolls back the whole transaction
+		} else {
+			err = inSavepoint(tx, "op", r.fn)
+		}
 		if err != nil && isRetryable(err) {
 			tx.Rollback()
 			return nil, err
@@ -149,7 +158,7 @@ func (g *groupWriter) try(batch []*writeReq) ([]error, error) {
 }
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
-func inSavepoint(tx *sql.Tx, name string, fn writeFunc) error {
+func inSavepoint(tx *txn, name string, fn writeFunc) error {
 	if _, err := tx.Exec("SAVEPOINT " + name); err != nil {
 		return err
 	}
@@ -180,10 +189,11 @@ func (w txWriter) write(ctx context.Context, fn writeFunc) error {
 }
 
 func (w txWriter) try(ctx context.Context, fn writeFunc) error {
-	tx, err := w.db.BeginTx(ctx, nil)
+	sqlTx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &txn{Tx: sqlTx}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
