@@ -29,9 +29,9 @@ const maxBatch = 64
 type groupWriter struct {
 	db    *sql.DB // MaxOpenConns(1), _txlock=immediate
 	stmts *stmtCache
-	reqs chan *writeReq
-	quit chan struct{}
-	done chan struct{}
+	reqs  chan *writeReq
+	quit  chan struct{}
+	done  chan struct{}
 }
 
 type writeReq struct {
