@@ -681,7 +681,7 @@ func cmdList(c *conn, tag string) (string, error) {
 		}
 		e := entry{name: n, attrs: attrs, mb: mb}
 		if selSubscribed && !subscribed[n] {
-			if !recursive || !hasSubscribedChild(n, subs) {
+			if !recursive || !hasSubscribedChild(n, subs, matches) {
 				continue
 			}
 			e.childInfo = true
@@ -710,9 +710,11 @@ func cmdList(c *conn, tag string) (string, error) {
 	return "", nil
 }
 
-func hasSubscribedChild(name string, subs []string) bool {
+// hasSubscribedChild: RECURSIVEMATCH's CHILDINFO is for a mailbox with a
+// subscribed descendant that is not itself listed (RFC 5258 section 4).
+func hasSubscribedChild(name string, subs []string, listed func(string) bool) bool {
 	for _, s := range subs {
-		if strings.HasPrefix(s, name+"/") {
+		if strings.HasPrefix(s, name+"/") && !listed(s) {
 			return true
 		}
 	}

@@ -301,8 +301,12 @@ func (p *parser) astring() (string, error) {
 	switch p.peek() {
 	case '"':
 		return p.quoted()
-	case '{', '~':
+	case '{':
 		return p.literalString(maxLiteral)
+	case '~':
+		if p.pos+1 < len(p.line) && p.line[p.pos+1] == '{' {
+			return p.literalString(maxLiteral)
+		}
 	}
 	return p.word("]")
 }

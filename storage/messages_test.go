@@ -30,9 +30,9 @@ func TestAppendAndRead(t *testing.T) {
 			t.Fatalf("got %d messages", len(msgs))
 		}
 		m := msgs[0]
-		want := strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\n", "\r\n")
+		want := msg // stored byte for byte, bare LF included
 		if m.Size != int64(len(want)) {
-			t.Errorf("size %d, want %d (CRLF form)", m.Size, len(want))
+			t.Errorf("size %d, want %d", m.Size, len(want))
 		}
 		if !m.Flags.Seen || !m.Flags.Flagged || m.Flags.Answered || len(m.Flags.Keywords) != 1 || m.Flags.Keywords[0] != "$Label1" {
 			t.Errorf("flags %+v", m.Flags)
@@ -68,4 +68,24 @@ func TestAppendAndRead(t *testing.T) {
 			t.Errorf("quota %+v", q)
 		}
 	})
+}
+
+func TestCRLF(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\nb\r\nc\n":   "a\r\nb\r\nc\r\n",
+		"\n\n":          "\r\n\r\n",
+		"x\ry":          "x\ry",
+		"":              "",
+		"bin\x00\n\r\n": "bin\x00\r\n\r\n",
+	} {
+		got, err := io.ReadAll(CRLF(strings.NewReader(in)))
+		if err != nil || string(got) != want {
+			t.Errorf("CRLF(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	// A CR at the end of one read and LF at the start of the next stay one pair.
+	got, _ := io.ReadAll(CRLF(io.MultiReader(strings.NewReader("a\r"), strings.NewReader("\nb\n"))))
+	if string(got) != "a\r\nb\r\n" {
+		t.Errorf("split pair: %q", got)
+	}
 }

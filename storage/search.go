@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"letterbox/message"
 	"net/textproto"
 	"strings"
 	"time"
@@ -231,12 +232,47 @@ func headerContains(h textproto.MIMEHeader, m HeaderMatch) bool {
 	if m.Value == "" {
 		return true
 	}
+	address := isAddressField(m.Field)
 	for _, v := range values {
 		if containsFold(decodeHeader(v), m.Value) {
 			return true
 		}
+		// Addresses also match in their parsed form, so that comments and
+		// odd spacing do not hide them (as Dovecot searches).
+		if address && containsFold(addressText(v), m.Value) {
+			return true
+		}
 	}
 	return false
+}
+
+func isAddressField(f string) bool {
+	switch strings.ToLower(f) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+		return true
+	}
+	return false
+}
+
+// addressText renders an address list as "Name <local@domain>, ...".
+func addressText(v string) string {
+	var b strings.Builder
+	for _, a := range message.ParseAddressList(v) {
+		switch {
+		case a.IsGroupEnd():
+			continue
+		case a.IsGroupStart():
+			b.WriteString(decodeHeader(a.Mailbox))
+		default:
+			if a.Name != "" {
+				b.WriteString(decodeHeader(a.Name))
+				b.WriteByte(' ')
+			}
+			b.WriteString("<" + a.Mailbox + "@" + a.Host + ">")
+		}
+		b.WriteString(", ")
+	}
+	return b.String()
 }
 
 func containsFold(haystack, needle string) bool {

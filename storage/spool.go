@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -46,15 +45,14 @@ func (p *Incoming) ReadAt(b []byte, off int64) (int, error) { return p.data.Read
 // caller must Close it.
 func (s *Store) Receive(r io.Reader) (*Incoming, error) { return s.prepare(r, s.opts.MaxMessageSize) }
 
-// prepare reads a message from r. Line endings become CRLF (bare LF is the
-// only byte change: IMAP serves CRLF and RFC822.SIZE must equal the bytes
-// served); every other byte is kept. A message over max bytes is refused
-// with ErrTooBig as soon as it passes the limit, without reading the rest.
+// prepare reads a message from r, byte for byte (callers that receive
+// LF-only text, such as a pipe from an MTA, wrap r in CRLF first). A
+// message over max bytes is refused with ErrTooBig as soon as it passes the
+// limit, without reading the rest.
 func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
 	sp := &spool{dir: filepath.Join(s.opts.DataDir, "tmp")}
 	h := sha256.New()
-	cw := &crlfWriter{w: io.MultiWriter(h, sp)}
-	n, err := io.Copy(cw, io.LimitReader(r, max+1))
+	n, err := io.Copy(io.MultiWriter(h, sp), io.LimitReader(r, max+1))
 	if err == nil && n > max {
 		err = fmt.Errorf("%w: more than %d bytes", ErrTooBig, max)
 	}
@@ -76,39 +74,41 @@ func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
 	return &Incoming{hash: h.Sum(nil), size: sp.size, parsed: parsed, enc: parsed.Marshal(), header: header, data: sp}, nil
 }
 
-// crlfWriter turns bare LF into CRLF on the way through.
-type crlfWriter struct {
-	w      io.Writer
-	lastCR bool
+// CRLF returns a reader that turns bare LF line endings into CRLF, for
+// messages that arrive in Unix form (a pipe from an MTA, a Maildir file):
+// IMAP serves CRLF, and RFC822.SIZE must equal the bytes served.
+func CRLF(r io.Reader) io.Reader { return &crlfReader{r: r} }
+
+type crlfReader struct {
+	r      io.Reader
+	buf    []byte
 	out    []byte
+	lastCR bool
+	err    error
 }
 
-func (c *crlfWriter) Write(p []byte) (int, error) {
-	consumed := len(p)
-	c.out = c.out[:0]
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			c.out = append(c.out, p...)
-			c.lastCR = p[len(p)-1] == '\r'
-			break
+func (c *crlfReader) Read(p []byte) (int, error) {
+	for len(c.out) == 0 {
+		if c.err != nil {
+			return 0, c.err
 		}
-		prevCR := c.lastCR
-		if i > 0 {
-			prevCR = p[i-1] == '\r'
+		if c.buf == nil {
+			c.buf = make([]byte, 32<<10)
 		}
-		c.out = append(c.out, p[:i]...)
-		if !prevCR {
-			c.out = append(c.out, '\r')
+		n, err := c.r.Read(c.buf)
+		c.err = err
+		c.out = c.out[:0]
+		for _, b := range c.buf[:n] {
+			if b == '\n' && !c.lastCR {
+				c.out = append(c.out, '\r')
+			}
+			c.out = append(c.out, b)
+			c.lastCR = b == '\r'
 		}
-		c.out = append(c.out, '\n')
-		c.lastCR = false
-		p = p[i+1:]
 	}
-	if _, err := c.w.Write(c.out); err != nil {
-		return 0, err
-	}
-	return consumed, nil
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
 }
 
 // spool holds a message in memory, or in a temporary file once large.
