@@ -29,7 +29,7 @@ type Server struct {
 	MaxConnsPerIP int
 	// MaxConnsPerUser limits logged-in sessions of one account (0: none).
 	MaxConnsPerUser int
-	Log           *slog.Logger
+	Log             *slog.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
