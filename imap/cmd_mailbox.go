@@ -49,6 +49,18 @@ func (c *conn) decodeMailbox(raw string) (string, error) {
 	return name, nil
 }
 
+// mailboxOnly reads " mailbox" as a command's only argument.
+func (c *conn) mailboxOnly() (string, error) {
+	if err := c.p.sp(); err != nil {
+		return "", err
+	}
+	name, err := c.mailboxArg()
+	if err != nil {
+		return "", err
+	}
+	return name, c.p.end()
+}
+
 // mailboxOut writes a mailbox name in the client's encoding.
 func (c *conn) mailboxOut(name string) {
 	if c.w.utf8 {
@@ -59,14 +71,8 @@ func (c *conn) mailboxOut(name string) {
 }
 
 func cmdSelect(c *conn, tag string) (string, error) {
-	if err := c.p.sp(); err != nil {
-		return "", err
-	}
-	name, err := c.mailboxArg()
+	name, err := c.mailboxOnly()
 	if err != nil {
-		return "", err
-	}
-	if err := c.p.end(); err != nil {
 		return "", err
 	}
 	// A failed SELECT leaves no mailbox selected (RFC 9051 section 6.3.2).
@@ -208,14 +214,8 @@ func canonicalSpecialUse(f string) string {
 }
 
 func cmdDelete(c *conn, tag string) (string, error) {
-	if err := c.p.sp(); err != nil {
-		return "", err
-	}
-	name, err := c.mailboxArg()
+	name, err := c.mailboxOnly()
 	if err != nil {
-		return "", err
-	}
-	if err := c.p.end(); err != nil {
 		return "", err
 	}
 	return "", c.srv.Store.DeleteMailbox(c.ctx, c.acct, name)
@@ -243,28 +243,16 @@ func cmdRename(c *conn, tag string) (string, error) {
 }
 
 func cmdSubscribe(c *conn, tag string) (string, error) {
-	if err := c.p.sp(); err != nil {
-		return "", err
-	}
-	name, err := c.mailboxArg()
+	name, err := c.mailboxOnly()
 	if err != nil {
-		return "", err
-	}
-	if err := c.p.end(); err != nil {
 		return "", err
 	}
 	return "", c.srv.Store.Subscribe(c.ctx, c.acct, name)
 }
 
 func cmdUnsubscribe(c *conn, tag string) (string, error) {
-	if err := c.p.sp(); err != nil {
-		return "", err
-	}
-	name, err := c.mailboxArg()
+	name, err := c.mailboxOnly()
 	if err != nil {
-		return "", err
-	}
-	if err := c.p.end(); err != nil {
 		return "", err
 	}
 	err = c.srv.Store.Unsubscribe(c.ctx, c.acct, name)
