@@ -18,21 +18,24 @@ import (
 //
 // What each item costs:
 //   - UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ SAVEDATE: the narrow row.
-//   - ENVELOPE BODY BODYSTRUCTURE, and any section with a part number, MIME or
-//     BINARY: the parsed form stored at insert (WantParsed); never a re-parse.
+//   - ENVELOPE BODY BODYSTRUCTURE: their rendering, kept by blob hash in
+//     renderCache (fetch_cache.go); on a miss, the parsed form stored at
+//     insert (WantParsed), never a re-parse.
+//   - Any section with a part number, MIME, BINARY, BINARY.SIZE: the parsed
+//     form, for the part offsets and encodings.
 //   - BODY[HEADER], BODY[HEADER.FIELDS ...], RFC822.HEADER, and the offset of
 //     BODY[TEXT]: the stored top-level header block (WantHeader); no blob.
 //   - Anything else reads the blob: one Open per message, only when one of
 //     its items needs it, ranged reads at the part offsets, streamed to the
-//     socket.
+//     socket; only sections up to smallSection are read into memory.
 //
-// Responses follow Dovecot's shape: UID first in UID FETCH, then the items
-// that are not literals in the order asked, then FLAGS when the command set
-// \Seen and FLAGS was not asked, then the literals in the order asked. A
-// message expunged meanwhile is skipped and the command ends with
-// OK [EXPUNGEISSUED]. Once a response line has started, a failure can only
-// end the connection (as Dovecot does): the client could not tell where
-// the broken literal ends.
+// Responses follow Dovecot's shape (checked against Dovecot 2.3): UID
+// first in UID FETCH, then the items the narrow row holds in the order
+// asked, then FLAGS when the command set \Seen and FLAGS was not asked,
+// then everything else in the order asked. A message expunged meanwhile is
+// skipped and the command ends with OK [EXPUNGEISSUED], as Dovecot does.
+// Once a response line has started, a failure can only end the connection
+// (as in Dovecot): the client could not tell where a broken literal ends.
 
 // fetchChunk bounds how many messages are loaded from storage at a time, so
 // that FETCH 1:* BODY.PEEK[HEADER] on a large mailbox never holds every
@@ -72,7 +75,7 @@ const (
 type section struct {
 	path    []int
 	spec    specKind
-	fields  []string // HEADER.FIELDS[.NOT] names, as the client wrote them
+	fields  []string // HEADER.FIELDS[.NOT] names (echoed in upper case)
 	binary  bool     // BINARY: decode the Content-Transfer-Encoding
 	peek    bool     // does not set \Seen
 	partial bool
@@ -92,6 +95,12 @@ type fetchRequest struct {
 	setSeen      bool   // a non-PEEK body item: \Seen is set
 	binary       bool   // BINARY or BINARY.SIZE items: check encodings first
 	changedSince uint64 // CHANGEDSINCE modifier (RFC 7162)
+	ncheap       int    // items[:ncheap] come from the narrow row
+	// structs are the ENVELOPE/BODYSTRUCTURE/BODY renderings asked. When
+	// nothing else needs the parsed form (lazyParsed), they come from
+	// renderCache, and the parsed form is loaded only for the misses.
+	structs    []structKind
+	lazyParsed bool
 }
 
 func cmdFetch(c *conn, tag string) (string, error) {
@@ -125,27 +134,27 @@ func cmdFetch(c *conn, tag string) (string, error) {
 }
 
 // parseFetchItems reads a macro, one item, or a parenthesised list, and
-// orders the items as they will be answered.
+// orders the items as Dovecot answers them: first what the narrow row holds
+// (UID, FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, SAVEDATE; UID leading in
+// UID FETCH; then FLAGS when this FETCH sets \Seen), then everything else,
+// each group in the order asked. An item asked twice is answered once,
+// except sections, which are answered as often as asked (as Dovecot does:
+// BODY[1]<0.2> and BODY[1]<0.3> are two answers).
 func (c *conn) parseFetchItems() (*fetchRequest, error) {
-	var simple, sections []fetchItem
-	var have uint32 // simple kinds already listed
-	names := map[string]bool{}
+	var cheap, rest []fetchItem
+	var have uint32 // kinds already listed
 	add := func(it fetchItem) {
-		if it.kind == fkSection || it.kind == fkBinarySize {
-			if names[it.sec.name] {
-				return
-			}
-			names[it.sec.name] = true
-		} else {
+		if it.kind != fkSection && it.kind != fkBinarySize {
 			if have&(1<<it.kind) != 0 {
 				return
 			}
 			have |= 1 << it.kind
 		}
-		if it.kind == fkSection {
-			sections = append(sections, it)
-		} else {
-			simple = append(simple, it)
+		switch it.kind {
+		case fkUID, fkFlags, fkInternalDate, fkSize, fkModSeq, fkSaveDate:
+			cheap = append(cheap, it)
+		default:
+			rest = append(rest, it)
 		}
 	}
 	if c.uidCmd {
@@ -170,21 +179,18 @@ func (c *conn) parseFetchItems() (*fetchRequest, error) {
 		return nil, err
 	}
 	req := &fetchRequest{}
-	for _, it := range simple {
-		switch it.kind {
-		case fkEnvelope, fkBodyStructure, fkBody:
-			req.want |= storage.WantParsed
-		case fkBinarySize:
+	for _, it := range rest {
+		s := it.sec
+		switch {
+		case it.kind == fkBinarySize:
 			req.binary = true
 			req.want |= storage.WantParsed
-		}
-	}
-	for _, it := range sections {
-		s := it.sec
-		if !s.peek {
-			req.setSeen = true
-		}
-		switch {
+		case it.kind == fkEnvelope:
+			req.structs = append(req.structs, structEnvelope)
+		case it.kind == fkBodyStructure:
+			req.structs = append(req.structs, structBodyStructure)
+		case it.kind == fkBody:
+			req.structs = append(req.structs, structBody)
 		case s.binary:
 			req.binary = true
 			req.want |= storage.WantParsed
@@ -193,11 +199,18 @@ func (c *conn) parseFetchItems() (*fetchRequest, error) {
 		case s.spec != specNone:
 			req.want |= storage.WantHeader
 		}
+		if it.kind == fkSection && !s.peek {
+			req.setSeen = true
+		}
+	}
+	if len(req.structs) > 0 && req.want&storage.WantParsed == 0 {
+		req.lazyParsed = true
 	}
 	if req.setSeen && have&(1<<fkFlags) == 0 {
-		simple = append(simple, fetchItem{kind: fkSeenFlags})
+		cheap = append(cheap, fetchItem{kind: fkSeenFlags})
 	}
-	req.items = append(simple, sections...)
+	req.ncheap = len(cheap)
+	req.items = append(cheap, rest...)
 	return req, nil
 }
 
@@ -370,12 +383,14 @@ func (c *conn) parseSection(binary bool) (*section, error) {
 			}
 			text = append(text, kw...)
 			if s.spec == specFields || s.spec == specFieldsNot {
+				// Echoed in upper case, as Dovecot does (clients compare
+				// field names case-insensitively).
 				text = append(text, " ("...)
 				for i, f := range s.fields {
 					if i > 0 {
 						text = append(text, ' ')
 					}
-					text = appendAString(text, f)
+					text = appendAString(text, strings.ToUpper(f))
 				}
 				text = append(text, ')')
 			}
@@ -396,8 +411,10 @@ func (c *conn) parseSection(binary bool) (*section, error) {
 			return nil, bad("Invalid partial range")
 		}
 		c.p.pos++
+		// RFC 9051 wants a non-zero length; Dovecot takes 0 (an empty
+		// answer), and so do we.
 		l, err := c.p.number64Arg()
-		if err != nil || l == 0 {
+		if err != nil {
 			return nil, bad("Invalid partial range")
 		}
 		s.length = l
@@ -452,16 +469,14 @@ func (c *conn) parseFetchModifiers(req *fetchRequest) error {
 			}
 			req.changedSince = n
 			// RFC 7162 section 3.1.4.1: MODSEQ is then always returned.
-			for _, it := range req.items {
+			for _, it := range req.items[:req.ncheap] {
 				if it.kind == fkModSeq {
 					return nil
 				}
 			}
-			i := 0
-			for i < len(req.items) && req.items[i].kind != fkSection {
-				i++
-			}
+			i := req.ncheap
 			req.items = append(req.items[:i], append([]fetchItem{{kind: fkModSeq}}, req.items[i:]...)...)
+			req.ncheap++
 			return nil
 		case "VANISHED":
 			return bad("VANISHED needs QRESYNC, which is not enabled")
@@ -505,6 +520,10 @@ type fetcher struct {
 	bin     map[*message.Part]binInfo // decoded sizes, for this message
 	// scratchBuf is reused for sections read into memory.
 	scratchBuf []byte
+	// pre holds, per message of the chunk, the renderings found in
+	// renderCache (lazyParsed only); cold is set when most were missing.
+	pre  [][3][]byte
+	cold bool
 }
 
 // runFetch answers for uids (ascending), a chunk at a time.
@@ -513,7 +532,14 @@ func (c *conn) runFetch(req *fetchRequest, uids []storage.UID) (string, error) {
 	expunged := false
 	for start := 0; start < len(uids); start += fetchChunk {
 		chunk := uids[start:min(start+fetchChunk, len(uids))]
-		msgs, err := c.srv.Store.Messages(c.ctx, c.acct, c.sel.id, storage.UIDSetOf(chunk...), req.want)
+		// When the last chunk mostly missed the cache (a mailbox nobody
+		// fetched lately), load the parsed form at once rather than ask
+		// twice.
+		lazy, want := req.lazyParsed && !f.cold, req.want
+		if req.lazyParsed && f.cold {
+			want |= storage.WantParsed
+		}
+		msgs, err := c.srv.Store.Messages(c.ctx, c.acct, c.sel.id, storage.UIDSetOf(chunk...), want)
 		if err != nil {
 			return "", err
 		}
@@ -529,6 +555,13 @@ func (c *conn) runFetch(req *fetchRequest, uids []storage.UID) (string, error) {
 			}
 			msgs = kept
 		}
+		if lazy {
+			var gone bool
+			if msgs, gone, err = f.cachedStructs(msgs); err != nil {
+				return "", err
+			}
+			expunged = expunged || gone
+		}
 		if req.binary {
 			if err := f.checkEncodings(msgs); err != nil {
 				return "", err
@@ -540,7 +573,11 @@ func (c *conn) runFetch(req *fetchRequest, uids []storage.UID) (string, error) {
 			}
 		}
 		for i := range msgs {
-			gone, err := f.message(&msgs[i])
+			var pre *[3][]byte
+			if lazy {
+				pre = &f.pre[i]
+			}
+			gone, err := f.message(&msgs[i], pre)
 			if err != nil {
 				return "", err
 			}
@@ -554,6 +591,48 @@ func (c *conn) runFetch(req *fetchRequest, uids []storage.UID) (string, error) {
 		return "[EXPUNGEISSUED] Some messages were already expunged", nil
 	}
 	return "", nil
+}
+
+// cachedStructs looks the chunk's renderings up in renderCache and loads
+// the parsed form of the messages it misses, in one storage call. A message
+// gone by then is dropped (gone reports it).
+func (f *fetcher) cachedStructs(msgs []storage.Message) (_ []storage.Message, gone bool, err error) {
+	f.pre = f.pre[:0]
+	var miss []storage.UID
+	for i := range msgs {
+		var v [3][]byte
+		if !renderCache.lookup(msgs[i].Blob, f.req.structs, &v) {
+			miss = append(miss, msgs[i].UID)
+		}
+		f.pre = append(f.pre, v)
+	}
+	f.cold = len(miss)*2 > len(msgs)
+	if len(miss) == 0 {
+		return msgs, false, nil
+	}
+	c := f.c
+	parsed, err := c.srv.Store.Messages(c.ctx, c.acct, c.sel.id, storage.UIDSetOf(miss...), storage.WantParsed)
+	if err != nil {
+		return nil, false, err
+	}
+	kept, pre := msgs[:0], f.pre[:0]
+	j := 0
+	for i, m := range msgs {
+		if !renderCache.complete(&f.pre[i], f.req.structs) {
+			for j < len(parsed) && parsed[j].UID < m.UID {
+				j++
+			}
+			if j == len(parsed) || parsed[j].UID != m.UID || parsed[j].Parsed == nil {
+				gone = true
+				continue
+			}
+			m.Parsed = parsed[j].Parsed
+		}
+		kept = append(kept, m)
+		pre = append(pre, f.pre[i])
+	}
+	f.pre = pre
+	return kept, gone, nil
 }
 
 // markSeen sets \Seen on the messages that lack it, in one storage call,
@@ -615,7 +694,7 @@ func (f *fetcher) checkEncodings(msgs []storage.Message) error {
 
 // message writes one FETCH response. gone reports a message whose content
 // vanished before it could be opened (expunged meanwhile): it is skipped.
-func (f *fetcher) message(m *storage.Message) (gone bool, err error) {
+func (f *fetcher) message(m *storage.Message, pre *[3][]byte) (gone bool, err error) {
 	c := f.c
 	f.m = m
 	f.bin = nil
@@ -658,23 +737,15 @@ func (f *fetcher) message(m *storage.Message) (gone bool, err error) {
 		case fkEnvelope:
 			b = f.sep(b)
 			b = append(b, "ENVELOPE "...)
-			if m.Parsed == nil {
-				b = append(b, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"...)
-			} else {
-				b = m.Parsed.AppendEnvelope(b)
-			}
-		case fkBodyStructure, fkBody:
+			b = f.structure(b, m, pre, structEnvelope)
+		case fkBodyStructure:
 			b = f.sep(b)
-			if it.kind == fkBody {
-				b = append(b, "BODY "...)
-			} else {
-				b = append(b, "BODYSTRUCTURE "...)
-			}
-			if m.Parsed == nil {
-				b = append(b, `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)`...)
-			} else {
-				b = m.Parsed.AppendBodyStructure(b, it.kind == fkBodyStructure)
-			}
+			b = append(b, "BODYSTRUCTURE "...)
+			b = f.structure(b, m, pre, structBodyStructure)
+		case fkBody:
+			b = f.sep(b)
+			b = append(b, "BODY "...)
+			b = f.structure(b, m, pre, structBody)
 		case fkModSeq:
 			b = f.sep(b)
 			b = append(b, "MODSEQ ("...)
@@ -717,6 +788,30 @@ func (f *fetcher) message(m *storage.Message) (gone bool, err error) {
 	c.w.rawBytes(b)
 	f.buf = b
 	return false, nil
+}
+
+// structure appends ENVELOPE, BODYSTRUCTURE or BODY: from the cache when
+// it had it, else rendered from the parsed form (and cached).
+func (f *fetcher) structure(b []byte, m *storage.Message, pre *[3][]byte, k structKind) []byte {
+	if pre != nil && pre[k] != nil {
+		return append(b, pre[k]...)
+	}
+	if m.Parsed == nil {
+		// Not reachable: storage always has the parsed form.
+		if k == structEnvelope {
+			return append(b, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"...)
+		}
+		return append(b, `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)`...)
+	}
+	start := len(b)
+	switch k {
+	case structEnvelope:
+		b = m.Parsed.AppendEnvelope(b)
+	default:
+		b = m.Parsed.AppendBodyStructure(b, k == structBodyStructure)
+	}
+	renderCache.put(m.Blob, k, b[start:])
+	return b
 }
 
 func (f *fetcher) sep(b []byte) []byte {

@@ -15,7 +15,35 @@ import (
 // form as Dovecot resolves them (its imap-msgpart.c): a part number that
 // does not exist, or HEADER/TEXT of a part that is not message/rfc822,
 // gives an empty string; MIME of the body of a message/rfc822 part is that
-// message's header.
+// message's header; a last ".1" on a part that is neither multipart nor
+// message/rfc822 names the part itself (BODY[2.1] = BODY[2] for a leaf).
+
+// findPart returns the part path names, or nil, walking as Dovecot's
+// imap_msgpart_find does: a multipart's n-th body part; for anything else
+// only 1, which is the part itself, and which may be followed by more
+// numbers only in a message/rfc822 part, whose numbers then name the parts
+// of the message it holds.
+func findPart(p *message.Parsed, path []int) *message.Part {
+	part := p.Root
+	for i, n := range path {
+		more := i+1 < len(path)
+		if part.Flags&message.PartMultipart != 0 {
+			if n < 1 || n > len(part.Children) {
+				return nil
+			}
+			part = part.Children[n-1]
+		} else if n != 1 || (more && part.Flags&message.PartMessage == 0) {
+			return nil
+		}
+		if more && part.Flags&message.PartMessage != 0 {
+			if part.Message == nil {
+				return nil
+			}
+			part = part.Message
+		}
+	}
+	return part
+}
 
 // smallSection is the largest section read into memory whole; bigger ones
 // are streamed (in two passes when their output size is not known
@@ -59,7 +87,7 @@ func bodySource(m *storage.Message, s *section) source {
 	if m.Parsed == nil {
 		return source{}
 	}
-	part := m.Parsed.Part(s.path)
+	part := findPart(m.Parsed, s.path)
 	if part == nil {
 		return source{}
 	}
@@ -87,7 +115,7 @@ func binaryPart(p *message.Parsed, path []int) *message.Part {
 	if len(path) == 0 {
 		return p.Root
 	}
-	return p.Part(path)
+	return findPart(p, path)
 }
 
 // binaryPlan says how a BINARY section is produced: the raw bytes
@@ -306,7 +334,7 @@ func (f *fetcher) topHeader(m *storage.Message) ([]byte, error) {
 // section, as literal8 when it holds a NUL (RFC 3516), else as a literal.
 func (f *fetcher) binarySection(b []byte, m *storage.Message, s *section) ([]byte, error) {
 	p := planBinary(m, s)
-	if p.empty || f.content == nil {
+	if p.empty || f.content == nil || (s.partial && s.length == 0) {
 		return f.literalBytes(b, nil, false), nil
 	}
 	off, n := f.clip(p.off, p.n)

@@ -26,7 +26,7 @@ type testEnv struct {
 	acct  *storage.Account
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t *testing.T, configure ...func(*Server)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	store, err := storage.Open(ctx, storage.Options{DataDir: t.TempDir()})
@@ -49,6 +49,9 @@ func newTestEnv(t *testing.T) *testEnv {
 		CleartextAllowed: func(net.Addr) bool { return true },
 		MaxMessageSize:   50 << 20,
 		Log:              log,
+	}
+	for _, f := range configure {
+		f(srv)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -174,9 +174,10 @@ func selfSigned(t *testing.T) *tls.Config {
 }
 
 func TestTLS(t *testing.T) {
-	e := newTestEnv(t)
-	e.srv.TLS = selfSigned(t)
-	e.srv.CleartextAllowed = func(net.Addr) bool { return false }
+	e := newTestEnv(t, func(s *Server) {
+		s.TLS = selfSigned(t)
+		s.CleartextAllowed = func(net.Addr) bool { return false }
+	})
 	// Cleartext: LOGINDISABLED, no AUTH=, LOGIN refused.
 	c := e.dial()
 	u := c.ok("CAPABILITY")
