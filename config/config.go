@@ -54,10 +54,23 @@ type POP3 struct {
 	ListenTLS string `toml:"listen_tls"` // implicit TLS
 }
 
-// LMTP is the [lmtp] section. Both may be set; empty disables.
+// LMTP is the [lmtp] section. Listen and Socket may both be set; empty
+// disables.
 type LMTP struct {
 	Listen string `toml:"listen"` // TCP address
 	Socket string `toml:"socket"` // unix socket path
+	// Hostname names this server in the greeting and in Received headers;
+	// empty: the system's host name.
+	Hostname string `toml:"hostname"`
+	// RecipientDelimiter lists the characters that separate a local part
+	// from its detail (user+detail@domain); empty turns details off.
+	RecipientDelimiter string `toml:"recipient_delimiter"`
+	// CaseSensitiveLocalParts makes Bob@example.com a different address
+	// from bob@example.com (which every account name is).
+	CaseSensitiveLocalParts bool `toml:"case_sensitive_local_parts"`
+	// QuotaFullTempfail answers a full mailbox with 452 4.2.2 (try again
+	// later) instead of 552 5.2.2 (bounce), as Dovecot's quota_full_tempfail.
+	QuotaFullTempfail bool `toml:"quota_full_tempfail"`
 }
 
 // ManageSieve is the [managesieve] section. An empty address disables it.
@@ -122,7 +135,8 @@ func common() *Config {
 			MaxConnectionsPerIP:   50,
 			MaxConnectionsPerUser: 20,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		LMTP: LMTP{RecipientDelimiter: "+"},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 

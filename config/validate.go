@@ -113,6 +113,13 @@ func (c *Config) check() []*KeyError {
 		}
 	}
 
+	if h := c.LMTP.Hostname; h != "" && !isHostname(h) {
+		bad("lmtp.hostname", "%q is not a host name", h)
+	}
+	if p := checkDelimiter(c.LMTP.RecipientDelimiter); p != "" {
+		bad("lmtp.recipient_delimiter", "%s", p)
+	}
+
 	switch {
 	case c.TLS.CertFile != "" && c.TLS.KeyFile == "":
 		bad("tls.key_file", "must be set when tls.cert_file is set")
@@ -188,6 +195,26 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// maxDelimiters bounds lmtp.recipient_delimiter; Postfix and Dovecot
+// setups use one or two characters.
+const maxDelimiters = 8
+
+// checkDelimiter says what is wrong with a recipient delimiter set, or
+// returns "". Each character must be one that can appear in a dot-atom
+// local part (RFC 5322 section 3.2.3) and is neither a letter nor a digit:
+// a letter would split ordinary names.
+func checkDelimiter(d string) string {
+	if len(d) > maxDelimiters {
+		return fmt.Sprintf("%q has more than %d characters", d, maxDelimiters)
+	}
+	for _, r := range d {
+		if !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r) {
+			return fmt.Sprintf("%q: %q cannot separate a local part from its detail (use characters such as + - _ .)", d, r)
+		}
+	}
+	return ""
 }
 
 // checkFile says why path is not a readable regular file, or returns "".

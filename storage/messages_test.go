@@ -89,3 +89,28 @@ func TestCRLF(t *testing.T) {
 		t.Errorf("split pair: %q", got)
 	}
 }
+
+func TestSpool(t *testing.T) {
+	for _, size := range []int{0, 1, spoolChunk - 1, spoolChunk, spoolChunk + 1, 3*spoolChunk + 17, spoolMemory + 5} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		sp := &spool{dir: t.TempDir()}
+		for off := 0; off < size; off += 1000 {
+			sp.Write(data[off:min(off+1000, size)])
+		}
+		got := make([]byte, size)
+		if n, err := sp.ReadAt(got, 0); n != size || (err != nil && err != io.EOF) || string(got) != string(data) {
+			t.Fatalf("size %d: read %d, %v, equal %v", size, n, err, string(got) == string(data))
+		}
+		if size > 10 {
+			part := make([]byte, 10)
+			sp.ReadAt(part, int64(size-10))
+			if string(part) != string(data[size-10:]) {
+				t.Fatalf("size %d: tail differs", size)
+			}
+		}
+		sp.close()
+	}
+}

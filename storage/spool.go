@@ -7,13 +7,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"letterbox/message"
 )
 
 // spoolMemory is how much of a message is kept in memory before it spills
 // to a temporary file.
-const spoolMemory = 1 << 20
+const spoolMemory = 4 << 20
+
+// maxStoredHeader caps the header block kept for header search: a message
+// without a header/body separator would otherwise be all header.
+const maxStoredHeader = 256 << 10
 
 // Incoming is a message read once, normalised, hashed and parsed: ready to
 // be stored for any number of recipients (see Receive and Deliver).
@@ -65,7 +70,7 @@ func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
 		sp.close()
 		return nil, fmt.Errorf("parse message: %w", err)
 	}
-	hdrLen := min(parsed.Root.HeaderSize, sp.size)
+	hdrLen := min(parsed.Root.HeaderSize, sp.size, maxStoredHeader)
 	header := make([]byte, hdrLen)
 	if _, err := sp.ReadAt(header, 0); err != nil && !errors.Is(err, io.EOF) {
 		sp.close()
@@ -111,49 +116,78 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// spool holds a message in memory, or in a temporary file once large.
+// spool holds a message in memory, in pooled fixed-size chunks (no
+// copying as it grows), or in a temporary file once large.
 type spool struct {
-	dir  string
-	buf  []byte
-	f    *os.File
-	size int64
+	dir    string
+	chunks [][]byte
+	f      *os.File
+	size   int64
 }
 
+const spoolChunk = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { return make([]byte, spoolChunk) }}
+
 func (s *spool) Write(p []byte) (int, error) {
-	if s.f == nil && len(s.buf)+len(p) > spoolMemory {
+	if s.f == nil && s.size+int64(len(p)) > spoolMemory {
 		f, err := os.CreateTemp(s.dir, "spool-*")
 		if err != nil {
 			return 0, fmt.Errorf("spool message: %w", err)
 		}
 		os.Remove(f.Name()) // gone when closed, even after a crash
-		if _, err := f.Write(s.buf); err != nil {
-			f.Close()
-			return 0, fmt.Errorf("spool message: %w", err)
+		for i, c := range s.chunks {
+			end := min(int64(spoolChunk), s.size-int64(i)*spoolChunk)
+			if _, err := f.Write(c[:end]); err != nil {
+				f.Close()
+				return 0, fmt.Errorf("spool message: %w", err)
+			}
 		}
-		s.f, s.buf = f, nil
+		s.releaseChunks()
+		s.f = f
 	}
 	if s.f != nil {
 		n, err := s.f.Write(p)
 		s.size += int64(n)
 		return n, err
 	}
-	s.buf = append(s.buf, p...)
-	s.size += int64(len(p))
-	return len(p), nil
+	written := 0
+	for written < len(p) {
+		off := int(s.size % spoolChunk)
+		if off == 0 && s.size/spoolChunk == int64(len(s.chunks)) {
+			s.chunks = append(s.chunks, chunkPool.Get().([]byte))
+		}
+		n := copy(s.chunks[len(s.chunks)-1][off:], p[written:])
+		written += n
+		s.size += int64(n)
+	}
+	return written, nil
 }
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	if s.f != nil {
 		return s.f.ReadAt(p, off)
 	}
-	if off >= int64(len(s.buf)) {
-		return 0, io.EOF
+	n := 0
+	for n < len(p) && off < s.size {
+		c := s.chunks[off/spoolChunk]
+		within := off % spoolChunk
+		end := min(int64(spoolChunk), s.size-(off/spoolChunk)*spoolChunk)
+		k := copy(p[n:], c[within:end])
+		n += k
+		off += int64(k)
 	}
-	n := copy(p, s.buf[off:])
 	if n < len(p) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+func (s *spool) releaseChunks() {
+	for _, c := range s.chunks {
+		chunkPool.Put(c)
+	}
+	s.chunks = nil
 }
 
 func (s *spool) close() {
@@ -161,5 +195,5 @@ func (s *spool) close() {
 		s.f.Close()
 		s.f = nil
 	}
-	s.buf = nil
+	s.releaseChunks()
 }

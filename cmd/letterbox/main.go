@@ -36,6 +36,7 @@ func commands() []command {
 		{"mailbox", "list, create or delete a user's mailboxes", runMailbox},
 		{"migrate", "bring the database schema up to date", runMigrate},
 		{"fsck", "recompute counters and reference counts from the rows", runFsck},
+		{"deliver", "deliver one message from standard input (for MTAs that pipe)", runDeliver},
 		{"bench", "load generators for IMAP, POP3 and LMTP servers", runBench},
 		{"config", "check the configuration and print it", runConfig},
 		{"version", "print the version", runVersion},
