@@ -1,0 +1,106 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// TestLMTPToIMAP: a message delivered over LMTP wakes an IMAP session in
+// IDLE within a second, and FETCH BODY[] serves the trace headers plus
+// the message as sent, spam headers and all, with CRLF line endings and
+// an RFC822.SIZE equal to the bytes served.
+func TestLMTPToIMAP(t *testing.T) {
+	dir := lmtpSetup(t, "bob@example.com")
+	cfg := filepath.Join(dir, "letterbox.toml")
+	if err := os.WriteFile(cfg, []byte(`
+[imap]
+listen = "127.0.0.1:0"
+[pop3]
+listen = ""
+[managesieve]
+listen = ""
+[lmtp]
+listen = "127.0.0.1:0"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := startServeProtos(t, dir, cfg)
+	if len(addrs["imap"]) == 0 || len(addrs["lmtp"]) == 0 {
+		t.Skipf("serve has no IMAP or LMTP listener in this build: %v", addrs)
+	}
+	exists := make(chan uint32, 10)
+	c, err := imapclient.DialInsecure(addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("bob@example.com", "pw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := c.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "Received: from mx.example.org (mx.example.org [192.0.2.1])\r\n\tby mail.example.com (Postfix) with ESMTPS id 4Xyz\r\n\tfor <bob@example.com>; Tue,  2 Jan 2024 10:00:01 +0100 (CET)\r\n" +
+		"X-Spam-Flag: NO\r\nX-Spam-Score: -0.1\r\nX-Spam-Status: No, score=-0.1 required=5.0\r\n\ttests=DKIM_VALID autolearn=ham\r\n" +
+		"X-Rspamd-Queue-Id: 4Xyz\r\nX-Rspamd-Action: no action\r\n" +
+		"Authentication-Results: mail.example.com;\r\n\tdkim=pass header.d=example.org;\r\n\tspf=pass smtp.mailfrom=alice@example.org\r\n" +
+		"From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: over IMAP\r\nMessage-ID: <imap-e2e@example.org>\r\n\r\n" +
+		"Body line.   \r\n..starts with a dot\r\n"
+	stuffed := strings.ReplaceAll(msg, "\r\n.", "\r\n..")
+	replies := lmtpSend(t, "tcp", addrs["lmtp"][0], []string{"bob@example.com"}, stuffed)
+	acked := time.Now()
+	if len(replies) != 1 || !strings.HasPrefix(replies[0], "250 2.0.0") {
+		t.Fatalf("LMTP: %q", replies)
+	}
+	select {
+	case n := <-exists:
+		if n != 1 {
+			t.Errorf("EXISTS %d, want 1", n)
+		}
+	case <-time.After(time.Second - time.Since(acked)):
+		t.Fatal("no EXISTS within a second of the 250")
+	}
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	whole := &goimap.FetchItemBodySection{Peek: true}
+	msgs, err := c.Fetch(goimap.SeqSetNum(1), &goimap.FetchOptions{RFC822Size: true, BodySection: []*goimap.FetchItemBodySection{whole}}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("FETCH: %v, %d messages", err, len(msgs))
+	}
+	body := string(msgs[0].FindBodySection(whole))
+	if int64(len(body)) != msgs[0].RFC822Size {
+		t.Errorf("RFC822.SIZE %d, BODY[] has %d bytes", msgs[0].RFC822Size, len(body))
+	}
+	trace, rest, ok := strings.Cut(body, "\r\nReceived: from mx.example.org")
+	if !ok || "Received: from mx.example.org"+rest != msg {
+		t.Fatalf("BODY[] is not the trace headers plus the message:\n%q", body)
+	}
+	for _, want := range []string{"Return-Path: <alice@example.org>\r\n", "Delivered-To: bob@example.com\r\n", "Received: from test ([127.0.0.1])\r\n\tby "} {
+		if !strings.Contains(trace+"\r\n", want) {
+			t.Errorf("trace headers lack %q:\n%s", want, trace)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(body, "\r\n", ""), "\n") {
+		t.Error("BODY[] has a bare LF")
+	}
+}
