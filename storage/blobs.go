@@ -153,6 +153,7 @@ type chunkReader struct {
 	compression int
 	cached      int64
 	chunk       []byte
+	buf         []byte // owned copy of the last raw chunk, from readBufPool
 }
 
 func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
@@ -163,8 +164,7 @@ func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 	for n < len(p) && off < r.size {
 		seq := off / chunkSize
 		if seq != r.cached {
-			var data []byte
-			err := r.db.QueryRowContext(r.ctx, `SELECT data FROM blob_chunks WHERE hash = $1 AND seq = $2`, r.hash, seq).Scan(&data)
+			data, err := r.load(seq)
 			if err != nil {
 				return n, fmt.Errorf("read blob %x chunk %d: %w", r.hash[:6], seq, err)
 			}
@@ -190,7 +190,44 @@ func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (r *chunkReader) Close() error { r.chunk = nil; return nil }
+// load reads one chunk into the reader's own pooled buffer: scanning into
+// sql.RawBytes saves database/sql's copy, and the buffer is reused, so a
+// large RETR or FETCH makes no garbage per chunk.
+func (r *chunkReader) load(seq int64) ([]byte, error) {
+	rows, err := r.db.QueryContext(r.ctx, `SELECT data FROM blob_chunks WHERE hash = $1 AND seq = $2`, r.hash, seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, sql.ErrNoRows
+	}
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return nil, err
+	}
+	if r.buf == nil {
+		if b, ok := readBufPool.Get().(*[]byte); ok {
+			r.buf = (*b)[:0]
+		}
+	}
+	r.buf = append(r.buf[:0], raw...)
+	return r.buf, rows.Close()
+}
+
+var readBufPool sync.Pool
+
+func (r *chunkReader) Close() error {
+	if r.buf != nil {
+		b := r.buf[:0]
+		readBufPool.Put(&b)
+	}
+	r.chunk, r.buf = nil, nil
+	return nil
+}
 
 // fileBlobs keeps content in files under the tenant's blob directory, named
 // by hash: written to a temporary name, synced, renamed, directory synced.

@@ -13,6 +13,20 @@ import (
 // caller's recent messages are those with from <= UID <= upTo.
 func (s *Store) ClaimRecent(ctx context.Context, a *Account, mailboxID int64, upTo UID) (from UID, err error) {
 	err = s.withTenant(ctx, a.Domain, func(t *tenant) error {
+		// Most SELECTs find nothing new to claim: look first, on a reader,
+		// before queueing a write.
+		var first int64
+		err := t.db.QueryRowContext(ctx, `SELECT first_recent FROM mailboxes WHERE id = $1 AND account_id = $2`, mailboxID, a.ID).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("mailbox %d: %w", mailboxID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if first > int64(upTo) {
+			from = UID(first)
+			return nil
+		}
 		return t.write(ctx, func(tx *txn) error {
 			var first int64
 			err := tx.QueryRow(`SELECT first_recent FROM mailboxes WHERE id = $1 AND account_id = $2`, mailboxID, a.ID).Scan(&first)
