@@ -28,9 +28,17 @@ lint:
 	$(GO) vet ./...
 
 # Short fuzzing runs of every parser that reads client input.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./message/
-	$(GO) test -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=30s ./auth/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./message/
+	$(GO) test -run='^$$' -fuzz='^FuzzVerifyPassword$$' -fuzztime=$(FUZZTIME) ./auth/
+	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./imap/
+	$(GO) test -run='^$$' -fuzz='^FuzzFetch$$' -fuzztime=$(FUZZTIME) ./imap/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseLine$$' -fuzztime=$(FUZZTIME) ./pop3/
+	$(GO) test -run='^$$' -fuzz='^FuzzStuff$$' -fuzztime=$(FUZZTIME) ./pop3/
+	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./pop3/
+	$(GO) test -run='^$$' -fuzz='^FuzzTrace$$' -fuzztime=$(FUZZTIME) ./lmtp/
+	$(GO) test -run='^$$' -fuzz='^FuzzCRLF$$' -fuzztime=$(FUZZTIME) ./lmtp/
 
 clean:
 	rm -f letterbox
