@@ -3,8 +3,10 @@ package storage
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -113,4 +115,44 @@ func TestSpool(t *testing.T) {
 		}
 		sp.close()
 	}
+}
+
+// A failing write in a group commit undoes only itself: concurrent appends
+// to a missing mailbox fail while the others in the same groups land.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := mustMailbox(t, s, a, "INBOX")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				target := inbox.ID
+				if i%3 == 0 {
+					target = 999999
+				}
+				_, err := s.Append(ctx, a, target, strings.NewReader(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)), AppendOptions{})
+				if (err == nil) != (i%3 != 0) {
+					t.Errorf("append %d: %v", i, err)
+				}
+				if err == nil {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		mb := mustMailbox(t, s, a, "INBOX")
+		if int(mb.Messages) != ok || ok != 26 {
+			t.Fatalf("stored %d, counted %d, want 26", mb.Messages, ok)
+		}
+		if rep := must[FsckReport](t)(s.Fsck(ctx)); rep.Mailboxes+rep.Accounts+rep.Blobs != 0 {
+			t.Fatalf("fsck %+v", rep)
+		}
+	})
 }
