@@ -316,47 +316,46 @@ func runMailbox(ctx context.Context, args []string) error {
 	}, ctx)
 }
 
-func runMigrate(ctx context.Context, args []string) error {
-	fs, cfg := flagSet("migrate", "", "Applies the schema migrations this binary knows to every database.")
+// storeCommand runs an argument-less command that works on the whole store.
+func storeCommand(ctx context.Context, args []string, name, help string, f func(*storage.Store) error) error {
+	fs, cfg := flagSet(name, "", help)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usagef("migrate takes no arguments")
+		return usagef("%s takes no arguments", name)
 	}
 	s, _, err := openStore(ctx, *cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	n, err := s.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%d database(s) at schema version %d\n", n, storage.SchemaVersion())
-	return nil
+	return f(s)
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	return storeCommand(ctx, args, "migrate", "Applies the schema migrations this binary knows to every database.",
+		func(s *storage.Store) error {
+			n, err := s.Migrate(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d database(s) at schema version %d\n", n, storage.SchemaVersion())
+			return nil
+		})
 }
 
 func runFsck(ctx context.Context, args []string) error {
-	fs, cfg := flagSet("fsck", "", "Recomputes mailbox counters, account usage and blob reference counts.")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("fsck takes no arguments")
-	}
-	s, _, err := openStore(ctx, *cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	rep, err := s.Fsck(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%d database(s) checked; fixed %d mailbox counters, %d account usages, %d blob reference counts\n",
-		rep.Databases, rep.Mailboxes, rep.Accounts, rep.Blobs)
-	return nil
+	return storeCommand(ctx, args, "fsck", "Recomputes mailbox counters, account usage and blob reference counts.",
+		func(s *storage.Store) error {
+			rep, err := s.Fsck(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d database(s) checked; fixed %d mailbox counters, %d account usages, %d blob reference counts\n",
+				rep.Databases, rep.Mailboxes, rep.Accounts, rep.Blobs)
+			return nil
+		})
 }
 
 func runConfig(ctx context.Context, args []string) error {
