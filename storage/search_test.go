@@ -186,3 +186,22 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Fatalf("error does not say the version: %v", err)
 	}
 }
+
+func TestSieveScriptMax(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		check(t, s.PutSieveScriptMax(ctx, a, "one", `keep;`, 2))
+		check(t, s.PutSieveScriptMax(ctx, a, "two", `keep;`, 2))
+		wantErr(t, s.PutSieveScriptMax(ctx, a, "three", `keep;`, 2), ErrOverQuota)
+		check(t, s.PutSieveScriptMax(ctx, a, "two", `discard;`, 2)) // replacing is not a new script
+		check(t, s.PutSieveScriptMax(ctx, a, "two", `discard;`, 1)) // even past a lowered limit
+		check(t, s.PutSieveScriptMax(ctx, a, "three", `keep;`, 0))  // 0: no limit
+		if n := len(must[[]SieveScript](t)(s.SieveScripts(ctx, a))); n != 3 {
+			t.Fatalf("%d scripts, want 3", n)
+		}
+		// Another account's scripts do not count.
+		b := newAccount(t, s, "carol@example.com")
+		check(t, s.PutSieveScriptMax(ctx, b, "one", `keep;`, 1))
+	})
+}

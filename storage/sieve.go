@@ -32,11 +32,31 @@ func validScriptName(name string) error {
 // PutSieveScript creates or replaces a script by name; whether it is active
 // does not change. Compiling it is the caller's job (package sieve).
 func (s *Store) PutSieveScript(ctx context.Context, a *Account, name, content string) error {
+	return s.PutSieveScriptMax(ctx, a, name, content, 0)
+}
+
+// PutSieveScriptMax is PutSieveScript for an account that may hold at most
+// maxScripts scripts (0: no limit). A new name past the limit fails with
+// ErrOverQuota; replacing a script always works. The count is taken inside
+// the write, so two sessions cannot both slip past the limit.
+func (s *Store) PutSieveScriptMax(ctx context.Context, a *Account, name, content string, maxScripts int) error {
 	if err := validScriptName(name); err != nil {
 		return err
 	}
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
 		return t.write(ctx, func(tx *txn) error {
+			if maxScripts > 0 {
+				var count, same int
+				// SQLite numbers $N parameters in the order they first appear.
+				err := tx.QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = $1 THEN 1 ELSE 0 END), 0)
+					FROM sieve_scripts WHERE account_id = $2`, name, a.ID).Scan(&count, &same)
+				if err != nil {
+					return err
+				}
+				if same == 0 && count >= maxScripts {
+					return fmt.Errorf("%w: %s has %d Sieve scripts, the most allowed", ErrOverQuota, a.Name, count)
+				}
+			}
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
 				return err
 			}
