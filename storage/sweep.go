@@ -16,13 +16,15 @@ type SweepStats struct {
 	Blobs     int // unreferenced blobs deleted
 	Orphans   int // blob files no row named (a crash between write and commit)
 	Vanished  int // expunge tombstones pruned
+	Tracking  int // expired Sieve tracking entries (duplicate ids, vacation replies)
 	Databases int
 }
 
 // Sweep removes blobs unreferenced for longer than the grace period, blob
-// files that no row names and that are older than the grace period, and
-// expunge tombstones older than VanishedKeep (raising each mailbox's floor,
-// below which QRESYNC clients must resynchronise in full).
+// files that no row names and that are older than the grace period,
+// expired Sieve tracking entries (see SieveTrack), and expunge tombstones
+// older than VanishedKeep (raising each mailbox's floor, below which
+// QRESYNC clients must resynchronise in full).
 func (s *Store) Sweep(ctx context.Context) (SweepStats, error) {
 	var st SweepStats
 	domains, err := s.Domains(ctx)
@@ -92,6 +94,11 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 		}
 	}
 	if err := s.sweepOrphans(ctx, t, now.Add(-s.opts.BlobGrace), st); err != nil {
+		return err
+	}
+	n, err := sweepSieveTracking(ctx, t, now)
+	st.Tracking += n
+	if err != nil {
 		return err
 	}
 	keep := now.Add(-s.opts.VanishedKeep).Unix()
