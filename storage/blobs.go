@@ -114,14 +114,30 @@ func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, compression int) er
 	return b.storeTx(tx, t, p, compression)
 }
 
+// storeTx writes the content chunk by chunk. A chunk that lies in one
+// piece of the in-memory spool is passed as it is (the driver copies it);
+// any other is read into a pooled buffer.
 func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) error {
-	buf := make([]byte, chunkSize)
-	for seq, off := 0, int64(0); seq == 0 || off < p.size; seq++ {
-		n, err := p.data.ReadAt(buf[:min(int64(chunkSize), p.size-off)], off)
-		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == p.size) {
-			return fmt.Errorf("read spooled message: %w", err)
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			writeBufPool.Put(buf)
 		}
-		data := buf[:n]
+	}()
+	for seq, off := 0, int64(0); seq == 0 || off < p.size; seq++ {
+		want := min(int64(chunkSize), p.size-off)
+		data, ok := p.data.view(off, want)
+		if !ok {
+			if buf == nil {
+				buf = writeBufPool.Get().(*[]byte)
+			}
+			n, err := p.data.ReadAt((*buf)[:want], off)
+			if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == p.size) {
+				return fmt.Errorf("read spooled message: %w", err)
+			}
+			data = (*buf)[:n]
+		}
+		n := len(data)
 		if compression == compressZstd {
 			enc, _ := zstdCodec()
 			data = enc.EncodeAll(data, nil)
@@ -219,6 +235,9 @@ func (r *chunkReader) load(seq int64) ([]byte, error) {
 }
 
 var readBufPool sync.Pool
+
+// writeBufPool holds chunk-sized buffers for storeTx.
+var writeBufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 func (r *chunkReader) Close() error {
 	if r.buf != nil {

@@ -57,7 +57,7 @@ func (s *Store) Receive(r io.Reader) (*Incoming, error) { return s.prepare(r, s.
 func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
 	sp := &spool{dir: filepath.Join(s.opts.DataDir, "tmp")}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(h, sp), io.LimitReader(r, max+1))
+	n, err := sp.fill(io.LimitReader(r, max+1), h)
 	if err == nil && n > max {
 		err = fmt.Errorf("%w: more than %d bytes", ErrTooBig, max)
 	}
@@ -138,6 +138,9 @@ func (s *spool) Write(p []byte) (int, error) {
 		os.Remove(f.Name()) // gone when closed, even after a crash
 		for i, c := range s.chunks {
 			end := min(int64(spoolChunk), s.size-int64(i)*spoolChunk)
+			if end <= 0 {
+				break // a chunk taken for a read that brought nothing
+			}
 			if _, err := f.Write(c[:end]); err != nil {
 				f.Close()
 				return 0, fmt.Errorf("spool message: %w", err)
@@ -162,6 +165,62 @@ func (s *spool) Write(p []byte) (int, error) {
 		s.size += int64(n)
 	}
 	return written, nil
+}
+
+// fill reads r to its end into the spool and writes every byte to h as
+// well. While the message fits in memory, r reads straight into the
+// spool's chunks: no copy buffer, and each byte is copied once.
+func (s *spool) fill(r io.Reader, h io.Writer) (int64, error) {
+	start := s.size
+	var buf []byte // for the part that goes to a file
+	for {
+		var p []byte
+		inMemory := s.f == nil && s.size < spoolMemory
+		if inMemory {
+			off := s.size % spoolChunk
+			if off == 0 && s.size/spoolChunk == int64(len(s.chunks)) {
+				s.chunks = append(s.chunks, chunkPool.Get().([]byte))
+			}
+			p = s.chunks[len(s.chunks)-1][off:min(spoolChunk, off+spoolMemory-s.size)]
+		} else {
+			if buf == nil {
+				buf = chunkPool.Get().([]byte)
+				defer chunkPool.Put(buf)
+			}
+			p = buf
+		}
+		n, err := r.Read(p)
+		if n > 0 {
+			h.Write(p[:n])
+			if inMemory {
+				s.size += int64(n)
+			} else if _, werr := s.Write(p[:n]); werr != nil {
+				return s.size - start, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return s.size - start, nil
+		}
+		if err != nil {
+			return s.size - start, err
+		}
+	}
+}
+
+// view returns the n bytes at off without copying them when they lie in
+// one in-memory chunk. The slice is valid until the spool is closed.
+func (s *spool) view(off, n int64) ([]byte, bool) {
+	if s.f != nil || off < 0 || n < 0 || off+n > s.size {
+		return nil, false
+	}
+	if n == 0 {
+		return []byte{}, true
+	}
+	i, within := off/spoolChunk, off%spoolChunk
+	if within+n > spoolChunk {
+		return nil, false
+	}
+	return s.chunks[i][within : within+n], true
 }
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
