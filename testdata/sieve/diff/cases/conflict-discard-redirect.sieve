@@ -1,0 +1,3 @@
+#@ message: plain.eml
+discard;
+redirect "fwd@example.net";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require ["reject", "fileinto"];
+fileinto "Folder";
+reject "No thanks.";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require "reject";
+redirect "fwd@example.net";
+reject "No thanks.";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require ["reject", "vacation"];
+vacation "Away.";
+reject "No thanks.";

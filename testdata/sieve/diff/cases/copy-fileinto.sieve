@@ -1,0 +1,3 @@
+#@ message: list.eml
+require ["copy", "fileinto"];
+fileinto :copy "Lists";

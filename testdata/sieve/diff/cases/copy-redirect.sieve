@@ -1,0 +1,3 @@
+#@ message: plain.eml
+require "copy";
+redirect :copy "backup@example.net";

@@ -1,0 +1,5 @@
+#@ message: eightbit-headers.eml
+require "fileinto";
+if header :contains "subject" "Mañana" {
+  fileinto "Spanish";
+}

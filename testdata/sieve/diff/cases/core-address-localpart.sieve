@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "fileinto";
+if address :localpart :is "from" "sender" {
+  fileinto "ByLocalpart";
+}

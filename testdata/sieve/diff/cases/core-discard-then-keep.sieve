@@ -1,0 +1,4 @@
+#@ message: plain.eml
+# discard cancels the implicit keep only; an explicit keep still stores.
+discard;
+keep;

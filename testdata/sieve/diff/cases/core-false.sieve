@@ -1,0 +1,7 @@
+#@ message: plain.eml
+if false {
+  discard;
+}
+if not true {
+  discard;
+}

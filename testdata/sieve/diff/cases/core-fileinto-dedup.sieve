@@ -1,0 +1,6 @@
+#@ message: plain.eml
+require "fileinto";
+fileinto "Folder";
+fileinto "Folder";
+keep;
+fileinto "INBOX";

@@ -1,0 +1,5 @@
+#@ message: numbers.eml
+require "fileinto";
+if header :is "x-empty" "" {
+  fileinto "EmptyValue";
+}

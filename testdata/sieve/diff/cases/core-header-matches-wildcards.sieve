@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "fileinto";
+if header :matches "subject" "?uarterly*" {
+  fileinto "Q";
+}

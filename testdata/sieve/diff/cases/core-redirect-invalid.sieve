@@ -1,0 +1,3 @@
+#@ message: plain.eml
+# A constant that is not an address is refused at compile time.
+redirect "not an address";

@@ -1,0 +1,5 @@
+#@ message: plain.eml
+if true {
+  stop;
+}
+discard;

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require "fileinto";
+# \" and \\ are escapes; any other backslash just drops.
+fileinto "quote\"d\\ba\ckslash";

@@ -1,0 +1,5 @@
+#@ message: dates.eml
+require "date";
+if date :is "date" "fortnight" "1" {
+  discard;
+}

@@ -1,0 +1,7 @@
+#@ message: plain.eml
+require ["duplicate", "fileinto"];
+if duplicate {
+  discard;
+} else {
+  fileinto "FirstTime";
+}

@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "duplicate";
+if duplicate :header "subject" :uniqueid "x" {
+  discard;
+}

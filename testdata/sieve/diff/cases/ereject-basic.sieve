@@ -1,0 +1,3 @@
+#@ message: spam.eml
+require "ereject";
+ereject "Refused at SMTP time.";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+if size :over "10" {
+  discard;
+}

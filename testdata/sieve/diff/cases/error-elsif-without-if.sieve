@@ -1,0 +1,4 @@
+#@ message: plain.eml
+elsif true {
+  discard;
+}

@@ -1,0 +1,3 @@
+#@ message: plain.eml
+keep
+discard;

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+keep;
+require "fileinto";
+fileinto "x";

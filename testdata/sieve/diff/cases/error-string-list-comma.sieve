@@ -1,0 +1,4 @@
+#@ message: plain.eml
+if header :is ["subject" "from"] "x" {
+  discard;
+}

@@ -1,0 +1,3 @@
+#@ message: plain.eml
+if true {
+  keep;

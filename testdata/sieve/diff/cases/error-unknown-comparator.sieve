@@ -1,0 +1,4 @@
+#@ message: plain.eml
+if header :comparator "i;nonexistent" :is "subject" "x" {
+  discard;
+}

@@ -1,0 +1,3 @@
+#@ message: encoded-words.eml
+require "fileinto";
+fileinto "Archiv/Grüße";

@@ -1,0 +1,3 @@
+#@ message: plain.eml
+require ["ihave"];
+error "custom failure";

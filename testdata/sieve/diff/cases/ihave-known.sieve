@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "ihave";
+if ihave "fileinto" {
+  fileinto "HaveFileinto";
+}

@@ -1,0 +1,3 @@
+#@ message: list.eml
+require ["imap4flags", "fileinto"];
+fileinto :flags ["\\Flagged", "list"] "Lists";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require "imap4flags";
+addflag "\\Answered";
+keep :flags "\\Draft";

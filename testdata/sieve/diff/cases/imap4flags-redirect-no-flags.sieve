@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require ["imap4flags"];
+addflag "\\Seen";
+redirect "fwd@example.net";
+keep;

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require "imap4flags";
+addflag ["one", "two"];
+setflag "three";

@@ -1,0 +1,3 @@
+#@ message: spam.eml
+require "include";
+include :global "spam-filter";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require "include";
+include :global "keep-copy";
+keep;

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+require ["include", "fileinto"];
+include "return-early";
+fileinto "Continued";

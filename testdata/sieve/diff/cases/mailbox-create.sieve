@@ -1,0 +1,3 @@
+#@ message: list.eml
+require ["mailbox", "fileinto"];
+fileinto :create "Lists/new-list";

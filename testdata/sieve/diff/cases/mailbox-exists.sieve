@@ -1,0 +1,9 @@
+#@ message: plain.eml
+#@ mailboxes: Work, Lists/devel
+require ["mailbox", "fileinto"];
+if mailboxexists "Work" {
+  fileinto "Work";
+}
+if mailboxexists "Lists/devel" {
+  fileinto "Lists/devel";
+}

@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require ["mailbox", "fileinto"];
+if mailboxexists "INBOX" {
+  fileinto "InboxExists";
+}

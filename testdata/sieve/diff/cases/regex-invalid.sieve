@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "regex";
+if header :regex "subject" "([unclosed" {
+  discard;
+}

@@ -1,0 +1,7 @@
+#@ message: spam.eml
+require "reject";
+reject text:
+Your message was refused.
+Please stop.
+.
+;

@@ -1,0 +1,4 @@
+#@ message: spam.eml
+#@ extensions: +special-use
+require ["special-use", "fileinto", "mailbox"];
+fileinto :specialuse "\\Archive" :create "Archive";

@@ -1,0 +1,4 @@
+#@ message: spam.eml
+#@ extensions: +special-use
+require ["special-use", "fileinto"];
+fileinto :specialuse "Junk" "Junk";

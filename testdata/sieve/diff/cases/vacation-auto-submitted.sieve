@@ -1,0 +1,4 @@
+#@ message: autosubmitted.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";

@@ -1,0 +1,4 @@
+#@ message: plain.eml
+#@ execute: yes
+require "vacation";
+vacation "I am away until Monday.";

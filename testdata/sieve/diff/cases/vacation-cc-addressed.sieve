@@ -1,0 +1,4 @@
+#@ message: cc-only.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";

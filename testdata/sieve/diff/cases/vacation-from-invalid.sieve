@@ -1,0 +1,3 @@
+#@ message: plain.eml
+require "vacation";
+vacation :from "not an address" "Away.";

@@ -1,0 +1,4 @@
+#@ message: no-subject.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";

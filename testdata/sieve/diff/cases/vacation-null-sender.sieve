@@ -1,0 +1,5 @@
+#@ message: plain.eml
+#@ execute: yes
+#@ from: <>
+require "vacation";
+vacation "Away.";

@@ -1,0 +1,4 @@
+#@ message: bulk.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";

@@ -1,0 +1,4 @@
+#@ message: junk-precedence.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";

@@ -1,0 +1,3 @@
+#@ message: plain.eml
+require "vacation-seconds";
+vacation :seconds 3600 "Away.";

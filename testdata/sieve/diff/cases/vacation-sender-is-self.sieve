@@ -1,0 +1,5 @@
+#@ message: selfsent.eml
+#@ execute: yes
+#@ from: recipient@example.com
+require "vacation";
+vacation "Away.";

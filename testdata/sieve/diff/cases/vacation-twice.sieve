@@ -1,0 +1,5 @@
+#@ message: plain.eml
+require "vacation";
+# Only one vacation action per run.
+vacation "First.";
+vacation "Second.";

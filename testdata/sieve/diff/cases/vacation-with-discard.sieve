@@ -1,0 +1,5 @@
+#@ message: plain.eml
+#@ execute: yes
+require "vacation";
+vacation "Away.";
+discard;

@@ -1,0 +1,3 @@
+#@ message: plain.eml
+require "variables";
+set "1bad" "x";

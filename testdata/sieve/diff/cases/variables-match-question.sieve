@@ -1,0 +1,5 @@
+#@ message: numbers.eml
+require ["variables", "fileinto"];
+if header :matches "subject" "Build ?? *" {
+  fileinto "${1}${2}-${3}";
+}

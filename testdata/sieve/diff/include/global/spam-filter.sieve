@@ -1,0 +1,4 @@
+require ["fileinto"];
+if header :is "x-spam-flag" "YES" {
+  fileinto "Junk";
+}

@@ -1,0 +1,2 @@
+require ["imap4flags"];
+addflag "from-include";
