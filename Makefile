@@ -39,6 +39,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./pop3/
 	$(GO) test -run='^$$' -fuzz='^FuzzTrace$$' -fuzztime=$(FUZZTIME) ./lmtp/
 	$(GO) test -run='^$$' -fuzz='^FuzzCRLF$$' -fuzztime=$(FUZZTIME) ./lmtp/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./managesieve/
+	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./managesieve/
 
 clean:
 	rm -f letterbox

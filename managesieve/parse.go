@@ -48,6 +48,7 @@ type parser struct {
 	// so that the session can go on; a bigger one ends the session.
 	maxSkip int64
 	line    []byte
+	left    int64 // octets left in the current command's budget
 }
 
 // readArgs reads one command, or one SASL response: arguments separated by
@@ -63,15 +64,12 @@ type parser struct {
 // commands.
 func (p *parser) readArgs(budget int) ([]arg, error) {
 	var args []arg
-	left := int64(budget)
+	p.left = int64(budget)
 	first := true // the next fragment starts the command
 	for {
 		line, err := p.readLine()
 		if err != nil {
 			return nil, err
-		}
-		if left -= int64(len(line)) + 2; left < 0 {
-			return nil, errTooLong
 		}
 		rest := line
 		if !first && len(rest) > 0 && rest[0] != ' ' {
@@ -105,7 +103,7 @@ func (p *parser) readArgs(budget int) ([]arg, error) {
 			}
 			return args, nil
 		}
-		if size > left {
+		if size > p.left {
 			if err := p.discard(size); err != nil {
 				return nil, err
 			}
@@ -118,7 +116,7 @@ func (p *parser) readArgs(budget int) ([]arg, error) {
 		if _, err := io.ReadFull(p.br, buf); err != nil {
 			return nil, err
 		}
-		left -= size
+		p.left -= size
 		args = append(args, arg{s: string(buf)})
 	}
 }
@@ -196,7 +194,8 @@ func isAtomChar(c byte) bool {
 }
 
 // readLine reads one line and returns it without its line ending (CRLF, or
-// a bare LF from a lax client). The slice is valid until the next read.
+// a bare LF from a lax client), and charges it to the command's budget.
+// The slice is valid until the next read.
 func (p *parser) readLine() ([]byte, error) {
 	p.line = p.line[:0]
 	for {
@@ -210,6 +209,9 @@ func (p *parser) readLine() ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if p.left -= int64(len(p.line)); p.left < 0 {
+			return nil, errTooLong
 		}
 		line := bytes.TrimSuffix(p.line, []byte("\n"))
 		return bytes.TrimSuffix(line, []byte("\r")), nil
@@ -248,9 +250,13 @@ func (p *parser) skipRest() error {
 	return nil
 }
 
-// discard reads and drops n octets, when n is small enough to be worth it.
+// discard reads and drops n octets: within the command's budget, or past
+// it when n is at most maxSkip.
 func (p *parser) discard(n int64) error {
-	if n > p.maxSkip {
+	switch {
+	case n <= p.left:
+		p.left -= n
+	case n > p.maxSkip:
 		return errTooLong
 	}
 	_, err := io.CopyN(io.Discard, p.br, n)
