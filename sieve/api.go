@@ -1,0 +1,100 @@
+// Package sieve is the Sieve mail filtering language (RFC 5228) and its
+// extensions: a lexer and parser, a validator that turns the syntax tree
+// into a compiled script, and an interpreter that runs a compiled script
+// against one message and returns the actions it decided on.
+//
+// The package decides; it does not deliver. Storing copies, sending
+// redirects and vacation replies, and remembering what was already
+// answered are the caller's (lmtp, letterbox deliver), through the
+// Result and the interfaces in Input.
+package sieve
+
+import (
+	"time"
+)
+
+// Options tune compiling and running. The zero value (or nil) takes the
+// defaults.
+type Options struct {
+	Limits Limits
+	// Includes finds the scripts named by the include extension; nil makes
+	// every include fail (at run time, or at compile time for a script
+	// that names itself).
+	Includes Loader
+	// Spamtest names the headers spamtest, spamtestplus and virustest read
+	// (RFC 5235), as Dovecot's sieve_spamtest_* settings do.
+	Spamtest SpamtestOptions
+	// Disabled lists extensions that are not offered (not advertised,
+	// refused by require).
+	Disabled []string
+}
+
+// Limits bound what one script may cost. Zero fields take the defaults.
+type Limits struct {
+	MaxScriptSize  int           // bytes of source; default 1 MiB
+	MaxActions     int           // actions in one result; default 32
+	MaxRedirects   int           // redirect actions in one result; default 4
+	MaxNesting     int           // block/test nesting depth; default 32
+	MaxSteps       int           // interpreter steps per run; default 1,000,000
+	MaxCPU         time.Duration // wall time per run; default 2s
+	MaxRegexSize   int           // bytes of one regular expression; default 8 KiB
+	MaxVariables   int           // variables per scope; default 255
+	MaxVariableLen int           // bytes of one variable value; default 4 KiB
+	MaxIncludes    int           // scripts included by one run; default 255
+	MaxIncludeDepth int          // nesting of includes; default 10
+	MaxHeaderSize  int           // editheader: bytes of an added field; default 2 KiB
+}
+
+// SpamtestOptions says where the spam and virus scores are.
+type SpamtestOptions struct {
+	SpamHeader     string // e.g. "X-Spam-Score"
+	SpamMaxHeader  string // header holding the maximum score, or ""
+	SpamMaxValue   float64
+	SpamType       string // "score", "strlen" or "text"
+	SpamTextValues []string
+	VirusHeader    string
+	VirusMaxValue  float64
+	VirusType      string
+	VirusTextValues []string
+}
+
+// Loader finds an included script by location ("personal" or "global")
+// and name and compiles it (Loader implementations call Compile).
+type Loader interface {
+	LoadScript(location, name string) (*Script, error)
+}
+
+// Envelope is the SMTP/LMTP envelope of the message being filtered.
+type Envelope struct {
+	From   string // reverse path without <>; "" is the null sender
+	To     string // the recipient as the MTA gave it (user+detail@domain)
+	OrigTo string // original recipient (ORCPT), if known
+	Auth   string // authenticated submitter, if known
+}
+
+// Mailboxes answers the mailbox extension's questions about the
+// recipient's mailboxes (RFC 5490, RFC 8579).
+type Mailboxes interface {
+	MailboxExists(name string) bool
+	// SpecialUseExists reports whether the mailbox named (any mailbox
+	// when name is "") carries every one of the special-use flags.
+	SpecialUseExists(name string, uses []string) bool
+}
+
+// Tracker remembers, per account, what was already done: the duplicate
+// extension's message ids (RFC 7352) and the vacation extension's
+// replies per sender (RFC 5230 :days). Seen must not record anything;
+// the caller records after the delivery succeeded (Result.Track).
+type Tracker interface {
+	Seen(kind, key string) bool
+}
+
+// Input is everything a run reads besides the script.
+type Input struct {
+	Message   *Message
+	Envelope  Envelope
+	Mailboxes Mailboxes         // nil: only INBOX exists
+	Tracker   Tracker           // nil: nothing was seen before
+	Env       map[string]string // environment extension items (RFC 5183) beyond the defaults
+	Now       time.Time         // zero: time.Now()
+}

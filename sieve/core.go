@@ -1,0 +1,673 @@
+package sieve
+
+import (
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"letterbox/message"
+)
+
+// The base language (RFC 5228) and the small extensions that only add
+// tags or names to it: fileinto, envelope, encoded-character, the
+// comparators, relational, regex, copy, subaddress.
+
+func init() {
+	for _, name := range []string{"fileinto", "envelope", "encoded-character", "comparator-i;octet",
+		"comparator-i;ascii-casemap", "comparator-i;ascii-numeric", "comparator-i;unicode-casemap",
+		"relational", "regex", "copy", "subaddress", "index"} {
+		registerExtension(&extDef{name: name})
+	}
+
+	register(&cmdDef{name: "stop", build: func(*compiler, *args) (any, error) { return stopCmd{}, nil }})
+	register(&cmdDef{name: "keep", tags: deliveryTags, build: buildKeep})
+	register(&cmdDef{name: "discard", build: func(_ *compiler, a *args) (any, error) { return &discardCmd{pos: a.n.pos}, nil }})
+	register(&cmdDef{name: "redirect", tags: redirectTags, pos: []argType{aString}, minPos: -1, build: buildRedirect})
+	register(&cmdDef{name: "fileinto", ext: "fileinto", tags: withTags(deliveryTags, fileintoTags),
+		pos: []argType{aString}, minPos: -1, build: buildFileInto})
+
+	register(&cmdDef{name: "true", isTest: true, build: func(*compiler, *args) (any, error) { return constTest(true), nil }})
+	register(&cmdDef{name: "false", isTest: true, build: func(*compiler, *args) (any, error) { return constTest(false), nil }})
+	register(&cmdDef{name: "not", isTest: true, tests: 1, build: func(_ *compiler, a *args) (any, error) { return &notTest{a.tests[0]}, nil }})
+	register(&cmdDef{name: "allof", isTest: true, tests: -1, build: func(_ *compiler, a *args) (any, error) { return &allofTest{a.tests}, nil }})
+	register(&cmdDef{name: "anyof", isTest: true, tests: -1, build: func(_ *compiler, a *args) (any, error) { return &anyofTest{a.tests}, nil }})
+	register(&cmdDef{name: "size", isTest: true, tags: []tagDef{{name: "over", group: "size"}, {name: "under", group: "size"}},
+		pos: []argType{aNumber}, minPos: -1, build: buildSize})
+	register(&cmdDef{name: "exists", isTest: true, tags: headerSelTags(false), pos: []argType{aStringList}, minPos: -1, build: buildExists})
+	register(&cmdDef{name: "header", isTest: true, tags: withTags(matchTags, headerSelTags(true)),
+		pos: []argType{aStringList, aStringList}, minPos: -1, build: buildHeader})
+	register(&cmdDef{name: "address", isTest: true, tags: withTags(matchTags, addressPartTags, headerSelTags(false)),
+		pos: []argType{aStringList, aStringList}, minPos: -1, build: buildAddress})
+	register(&cmdDef{name: "envelope", ext: "envelope", isTest: true, tags: withTags(matchTags, addressPartTags),
+		pos: []argType{aStringList, aStringList}, minPos: -1, build: buildEnvelope})
+}
+
+// deliveryTags are the tags keep and fileinto share.
+var deliveryTags = []tagDef{{name: "flags", ext: "imap4flags", param: aStringList}}
+
+var fileintoTags = []tagDef{
+	{name: "copy", ext: "copy"},
+	{name: "create", ext: "mailbox"},
+	{name: "specialuse", ext: "special-use", param: aString},
+}
+
+var redirectTags = []tagDef{{name: "copy", ext: "copy"}, {name: "list", ext: "extlists", param: aString}}
+
+var addressPartTags = []tagDef{
+	{name: "all", group: "addrpart"},
+	{name: "localpart", group: "addrpart"},
+	{name: "domain", group: "addrpart"},
+	{name: "user", ext: "subaddress", group: "addrpart"},
+	{name: "detail", ext: "subaddress", group: "addrpart"},
+}
+
+// headerSelTags are the tags that choose which header fields a test
+// reads: index (RFC 5260 section 6) and mime (RFC 5703 section 4).
+func headerSelTags(withMimeOpts bool) []tagDef {
+	t := []tagDef{
+		{name: "index", ext: "index", param: aNumber},
+		{name: "last", ext: "index"},
+		{name: "mime", ext: "mime"},
+		{name: "anychild", ext: "mime"},
+	}
+	if withMimeOpts {
+		t = append(t,
+			tagDef{name: "type", ext: "mime", group: "mimeopt"},
+			tagDef{name: "subtype", ext: "mime", group: "mimeopt"},
+			tagDef{name: "contenttype", ext: "mime", group: "mimeopt"},
+			tagDef{name: "param", ext: "mime", param: aStringList, group: "mimeopt"},
+		)
+	}
+	return t
+}
+
+// --- actions ---
+
+type keepCmd struct {
+	pos   Pos
+	flags []str // nil: the internal variable
+	hasFl bool
+}
+
+func buildKeep(c *compiler, a *args) (any, error) {
+	k := &keepCmd{pos: a.n.pos}
+	if p, ok := a.tags["flags"]; ok {
+		fl, err := c.strList(p)
+		if err != nil {
+			return nil, err
+		}
+		k.flags, k.hasFl = fl, true
+	}
+	return k, nil
+}
+
+func (k *keepCmd) exec(r *runtime) error {
+	flags := r.currentFlags()
+	if k.hasFl {
+		flags = r.flagList(k.flags)
+	}
+	return r.addAction(k.pos, &Keep{Flags: flags, Message: r.editedMessage()}, true)
+}
+
+type discardCmd struct{ pos Pos }
+
+func (d *discardCmd) exec(r *runtime) error {
+	// Discard only cancels the implicit keep (RFC 5228 section 4.4);
+	// recording it lets sieve-test style output show it.
+	for _, a := range r.res.Actions {
+		if _, ok := a.(*Discard); ok {
+			r.keep = false
+			return nil
+		}
+	}
+	return r.addAction(d.pos, &Discard{}, true)
+}
+
+type redirectCmd struct {
+	pos  Pos
+	addr str
+	copy bool
+}
+
+func buildRedirect(c *compiler, a *args) (any, error) {
+	s, err := c.str(a.pos[0], 0)
+	if err != nil {
+		return nil, err
+	}
+	if s.parts == nil {
+		if _, err := normalizeAddress(s.lit); err != nil {
+			return nil, errorAt(a.pos[0].pos, "specified redirect address '%s' is invalid: %v", s.lit, err)
+		}
+	}
+	return &redirectCmd{pos: a.n.pos, addr: s, copy: a.has("copy")}, nil
+}
+
+// normalizeAddress checks a redirect or vacation address and returns
+// its bare addr-spec ("Name <a@b>" becomes "a@b").
+func normalizeAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", err
+	}
+	if !strings.Contains(a.Address, "@") {
+		return "", errInvalidAddress
+	}
+	return a.Address, nil
+}
+
+var errInvalidAddress = &Error{Msg: "not a mail address"}
+
+func (c *redirectCmd) exec(r *runtime) error {
+	v := r.expand(c.addr)
+	addr, err := normalizeAddress(v)
+	if err != nil {
+		return r.errorf(c.pos, "specified redirect address '%s' is invalid", v)
+	}
+	return r.addAction(c.pos, &Redirect{Address: addr, Copy: c.copy, Message: r.editedMessage()}, !c.copy)
+}
+
+type fileintoCmd struct {
+	pos        Pos
+	mailbox    str
+	flags      []str
+	hasFlags   bool
+	copy       bool
+	create     bool
+	specialUse str
+	hasSpecial bool
+}
+
+func buildFileInto(c *compiler, a *args) (any, error) {
+	mb, err := c.str(a.pos[0], 0)
+	if err != nil {
+		return nil, err
+	}
+	if mb.parts == nil {
+		if err := checkMailboxName(mb.lit); err != nil {
+			return nil, errorAt(a.pos[0].pos, "%v", err)
+		}
+	}
+	f := &fileintoCmd{pos: a.n.pos, mailbox: mb, copy: a.has("copy"), create: a.has("create")}
+	if p, ok := a.tags["flags"]; ok {
+		if f.flags, err = c.strList(p); err != nil {
+			return nil, err
+		}
+		f.hasFlags = true
+	}
+	if p, ok := a.tags["specialuse"]; ok {
+		if f.specialUse, err = c.str(p, 0); err != nil {
+			return nil, err
+		}
+		f.hasSpecial = true
+	}
+	return f, nil
+}
+
+// checkMailboxName refuses names no mailbox can have.
+func checkMailboxName(name string) error {
+	switch {
+	case name == "":
+		return &Error{Msg: "mailbox name is empty"}
+	case !utf8.ValidString(name):
+		return &Error{Msg: "mailbox name is not valid UTF-8"}
+	case strings.ContainsAny(name, "\x00\r\n"):
+		return &Error{Msg: "mailbox name contains a control character"}
+	}
+	return nil
+}
+
+func (f *fileintoCmd) exec(r *runtime) error {
+	name := r.expand(f.mailbox)
+	if err := checkMailboxName(name); err != nil {
+		return r.errorf(f.pos, "invalid mailbox name '%s': %v", name, err.(*Error).Msg)
+	}
+	flags := r.currentFlags()
+	if f.hasFlags {
+		flags = r.flagList(f.flags)
+	}
+	act := &FileInto{Mailbox: name, Flags: flags, Copy: f.copy, Create: f.create, Message: r.editedMessage()}
+	if f.hasSpecial {
+		act.SpecialUse = r.expand(f.specialUse)
+	}
+	return r.addAction(f.pos, act, !f.copy)
+}
+
+// flagList expands a :flags argument into the flag names it lists
+// (each string may hold several, space separated; RFC 5232 section 5).
+func (r *runtime) flagList(list []str) []string {
+	var out []string
+	for _, s := range list {
+		out = addFlags(out, strings.Fields(r.expand(s)))
+	}
+	return out
+}
+
+// --- tests ---
+
+type constTest bool
+
+func (t constTest) eval(*runtime) (bool, error) { return bool(t), nil }
+
+type notTest struct{ t test }
+
+func (n *notTest) eval(r *runtime) (bool, error) {
+	ok, err := n.t.eval(r)
+	return !ok, err
+}
+
+type allofTest struct{ tests []test }
+
+func (a *allofTest) eval(r *runtime) (bool, error) {
+	for _, t := range a.tests {
+		ok, err := t.eval(r)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+type anyofTest struct{ tests []test }
+
+func (a *anyofTest) eval(r *runtime) (bool, error) {
+	for _, t := range a.tests {
+		ok, err := t.eval(r)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+type sizeTest struct {
+	over  bool
+	limit uint64
+}
+
+func buildSize(_ *compiler, a *args) (any, error) {
+	if a.group("size") == "" {
+		return nil, errorAt(a.n.pos, "the size test requires :over or :under")
+	}
+	return &sizeTest{over: a.has("over"), limit: a.pos[0].num}, nil
+}
+
+func (s *sizeTest) eval(r *runtime) (bool, error) {
+	size := uint64(r.msg.Size())
+	if s.over {
+		return size > s.limit, nil
+	}
+	return size < s.limit, nil
+}
+
+// headerSel is how a test picks header fields: all of them, the n-th
+// (from the end with :last), or those of MIME parts.
+type headerSel struct {
+	index    int // 0: all
+	last     bool
+	mime     bool
+	anychild bool
+	mimeOpt  string // "type", "subtype", "contenttype", "param"
+	params   []str
+}
+
+func (c *compiler) headerSel(a *args) (*headerSel, error) {
+	s := &headerSel{mime: a.has("mime"), anychild: a.has("anychild"), mimeOpt: a.group("mimeopt")}
+	if p, ok := a.tags["index"]; ok {
+		if p.num == 0 {
+			return nil, errorAt(p.pos, "the :index argument must be at least 1")
+		}
+		s.index = int(p.num)
+	}
+	if a.has("last") {
+		if s.index == 0 {
+			return nil, errorAt(a.n.pos, "the :last tag requires :index")
+		}
+		s.last = true
+	}
+	if (s.anychild || s.mimeOpt != "") && !s.mime {
+		return nil, errorAt(a.n.pos, "the :anychild, :type, :subtype, :contenttype and :param tags require :mime")
+	}
+	if p, ok := a.tags["param"]; ok {
+		var err error
+		if s.params, err = c.strList(p); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// mimeHeaderValues reads header fields of MIME parts (:mime, RFC 5703);
+// the mime extension sets it.
+var mimeHeaderValues func(r *runtime, name string, sel *headerSel, raw bool) ([]string, error)
+
+// values returns the (decoded, or raw for addresses) values of the
+// fields named name that sel picks.
+func (s *headerSel) values(r *runtime, name string, raw bool) ([]string, error) {
+	var vals []string
+	if s.mime {
+		var err error
+		if vals, err = mimeHeaderValues(r, name, s, raw); err != nil {
+			return nil, err
+		}
+	} else if raw {
+		vals = r.msg.rawValues(name)
+	} else {
+		vals = r.msg.headerValues(name)
+	}
+	return pickIndex(vals, s.index, s.last), nil
+}
+
+// pickIndex applies :index and :last (RFC 5260 section 6).
+func pickIndex(vals []string, index int, last bool) []string {
+	if index == 0 {
+		return vals
+	}
+	if index > len(vals) {
+		return nil
+	}
+	if last {
+		return vals[len(vals)-index : len(vals)-index+1]
+	}
+	return vals[index-1 : index]
+}
+
+type existsTest struct {
+	names []str
+	sel   *headerSel
+}
+
+func buildExists(c *compiler, a *args) (any, error) {
+	names, err := c.headerNames(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	sel, err := c.headerSel(a)
+	if err != nil {
+		return nil, err
+	}
+	return &existsTest{names: names, sel: sel}, nil
+}
+
+func (e *existsTest) eval(r *runtime) (bool, error) {
+	for _, n := range e.names {
+		vals, err := e.sel.values(r, r.expand(n), true)
+		if err != nil {
+			return false, err
+		}
+		if len(vals) == 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// headerNames compiles a list of header field names, refusing constant
+// ones that are not field names (RFC 5228 section 2.4.2.2).
+func (c *compiler) headerNames(a *argument) ([]str, error) {
+	names, err := c.strList(a)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if n.parts == nil && !validFieldName([]byte(n.lit)) {
+			return nil, errorAt(a.pos, "invalid header name '%s'", n.lit)
+		}
+		if n.parts == nil && n.lit == "" {
+			return nil, errorAt(a.pos, "empty header name")
+		}
+	}
+	return names, nil
+}
+
+type headerTest struct {
+	names []str
+	sel   *headerSel
+	m     *matcher
+}
+
+func buildHeader(c *compiler, a *args) (any, error) {
+	names, err := c.headerNames(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	sel, err := c.headerSel(a)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.matcher(a, a.pos[1])
+	if err != nil {
+		return nil, err
+	}
+	return &headerTest{names: names, sel: sel, m: m}, nil
+}
+
+func (h *headerTest) eval(r *runtime) (bool, error) {
+	var all []string
+	for _, n := range h.names {
+		vals, err := h.sel.values(r, r.expand(n), false)
+		if err != nil {
+			return false, err
+		}
+		if h.m.typ != mCount {
+			if ok, err := h.m.match(r, vals); ok || err != nil {
+				return ok, err
+			}
+			continue
+		}
+		all = append(all, vals...)
+	}
+	if h.m.typ == mCount {
+		return h.m.match(r, all)
+	}
+	return false, nil
+}
+
+// addressPart selects part of an address.
+type addressPart string
+
+func (c *compiler) addressPart(a *args) addressPart {
+	if p := a.group("addrpart"); p != "" {
+		return addressPart(p)
+	}
+	return "all"
+}
+
+// detailSeparator is the subaddress separator (RFC 5233), as the LMTP
+// server's default recipient delimiter.
+const detailSeparator = "+"
+
+// extract returns the part of local@domain the test compares; ok is
+// false when the address has no such part (:detail without separator).
+func (p addressPart) extract(local, domain string) (string, bool) {
+	switch p {
+	case "localpart":
+		return local, true
+	case "domain":
+		return domain, true
+	case "user":
+		if i := strings.Index(local, detailSeparator); i >= 0 {
+			return local[:i], true
+		}
+		return local, true
+	case "detail":
+		if i := strings.Index(local, detailSeparator); i >= 0 {
+			return local[i+len(detailSeparator):], true
+		}
+		return "", false
+	}
+	if domain == "" {
+		return local, true
+	}
+	return local + "@" + domain, true
+}
+
+type addressTest struct {
+	names []str
+	part  addressPart
+	sel   *headerSel
+	m     *matcher
+}
+
+func buildAddress(c *compiler, a *args) (any, error) {
+	names, err := c.headerNames(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	sel, err := c.headerSel(a)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.matcher(a, a.pos[1])
+	if err != nil {
+		return nil, err
+	}
+	return &addressTest{names: names, part: c.addressPart(a), sel: sel, m: m}, nil
+}
+
+func (t *addressTest) eval(r *runtime) (bool, error) {
+	var all []string
+	for _, n := range t.names {
+		raw, err := t.sel.values(r, r.expand(n), true)
+		if err != nil {
+			return false, err
+		}
+		var vals []string
+		for _, v := range raw {
+			vals = append(vals, addressValues(v, t.part)...)
+		}
+		if t.m.typ == mCount {
+			all = append(all, vals...)
+			continue
+		}
+		if ok, err := t.m.match(r, vals); ok || err != nil {
+			return ok, err
+		}
+	}
+	if t.m.typ == mCount {
+		return t.m.match(r, all)
+	}
+	return false, nil
+}
+
+// addressValues parses a header value as an address list and returns
+// the selected part of every address in it. A value that holds no
+// address at all is compared whole, as a string (RFC 5228 section 5.1
+// leaves this to the implementation; Pigeonhole does the same).
+func addressValues(v string, part addressPart) []string {
+	var out []string
+	found := false
+	for _, a := range message.ParseAddressList(unfold(v)) {
+		if a.IsGroupStart() || a.IsGroupEnd() {
+			continue
+		}
+		found = true
+		local, domain := a.Mailbox, a.Host
+		if local == message.MissingMailbox {
+			local = ""
+		}
+		if domain == message.MissingDomain {
+			domain = ""
+		}
+		if s, ok := part.extract(local, domain); ok {
+			out = append(out, s)
+		}
+	}
+	if !found && strings.TrimSpace(v) != "" && part == "all" {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
+type envelopeTest struct {
+	parts []str
+	part  addressPart
+	m     *matcher
+}
+
+var envelopeParts = map[string]bool{"from": true, "to": true, "auth": true}
+
+func buildEnvelope(c *compiler, a *args) (any, error) {
+	parts, err := c.strList(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		if p.parts == nil && !envelopeParts[strings.ToLower(p.lit)] {
+			return nil, errorAt(a.pos[0].pos, "unknown envelope part '%s'", p.lit)
+		}
+	}
+	m, err := c.matcher(a, a.pos[1])
+	if err != nil {
+		return nil, err
+	}
+	return &envelopeTest{parts: parts, part: c.addressPart(a), m: m}, nil
+}
+
+func (t *envelopeTest) eval(r *runtime) (bool, error) {
+	var all []string
+	for _, p := range t.parts {
+		var addr string
+		switch strings.ToLower(r.expand(p)) {
+		case "from":
+			addr = r.in.Envelope.From
+		case "to":
+			addr = r.in.Envelope.To
+		case "auth":
+			addr = r.in.Envelope.Auth
+			if addr == "" {
+				continue
+			}
+		default:
+			continue
+		}
+		var vals []string
+		if addr == "" {
+			// The null reverse path is the empty string whatever the
+			// address part (RFC 5228 section 5.4).
+			vals = []string{""}
+		} else {
+			local, domain := splitAddr(addr)
+			if s, ok := t.part.extract(local, domain); ok {
+				vals = []string{s}
+			}
+		}
+		if t.m.typ == mCount {
+			all = append(all, vals...)
+			continue
+		}
+		if ok, err := t.m.match(r, vals); ok || err != nil {
+			return ok, err
+		}
+	}
+	if t.m.typ == mCount {
+		return t.m.match(r, all)
+	}
+	return false, nil
+}
+
+// splitAddr splits an envelope address at its last "@".
+func splitAddr(a string) (local, domain string) {
+	a = strings.TrimSuffix(strings.TrimPrefix(a, "<"), ">")
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		return a[:i], a[i+1:]
+	}
+	return a, ""
+}
+
+// addFlags adds flags to a set, case-insensitively, keeping order.
+func addFlags(set, add []string) []string {
+	for _, f := range add {
+		dup := false
+		for _, g := range set {
+			if strings.EqualFold(f, g) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			set = append(set, f)
+		}
+	}
+	return set
+}
