@@ -31,30 +31,30 @@ type Options struct {
 
 // Limits bound what one script may cost. Zero fields take the defaults.
 type Limits struct {
-	MaxScriptSize  int           // bytes of source; default 1 MiB
-	MaxActions     int           // actions in one result; default 32
-	MaxRedirects   int           // redirect actions in one result; default 4
-	MaxNesting     int           // block/test nesting depth; default 32
-	MaxSteps       int           // interpreter steps per run; default 1,000,000
-	MaxCPU         time.Duration // wall time per run; default 2s
-	MaxRegexSize   int           // bytes of one regular expression; default 8 KiB
-	MaxVariables   int           // variables per scope; default 255
-	MaxVariableLen int           // bytes of one variable value; default 4 KiB
-	MaxIncludes    int           // scripts included by one run; default 255
-	MaxIncludeDepth int          // nesting of includes; default 10
-	MaxHeaderSize  int           // editheader: bytes of an added field; default 2 KiB
+	MaxScriptSize   int           // bytes of source; default 1 MiB
+	MaxActions      int           // actions in one result; default 32
+	MaxRedirects    int           // redirect actions in one result; default 4
+	MaxNesting      int           // block/test nesting depth; default 32
+	MaxSteps        int           // interpreter steps per run; default 1,000,000
+	MaxCPU          time.Duration // wall time per run; default 2s
+	MaxRegexSize    int           // bytes of one regular expression; default 8 KiB
+	MaxVariables    int           // variables per scope; default 255
+	MaxVariableLen  int           // bytes of one variable value; default 4 KiB
+	MaxIncludes     int           // scripts included by one run; default 255
+	MaxIncludeDepth int           // nesting of includes; default 10
+	MaxHeaderSize   int           // editheader: bytes of an added field; default 2 KiB
 }
 
 // SpamtestOptions says where the spam and virus scores are.
 type SpamtestOptions struct {
-	SpamHeader     string // e.g. "X-Spam-Score"
-	SpamMaxHeader  string // header holding the maximum score, or ""
-	SpamMaxValue   float64
-	SpamType       string // "score", "strlen" or "text"
-	SpamTextValues []string
-	VirusHeader    string
-	VirusMaxValue  float64
-	VirusType      string
+	SpamHeader      string // e.g. "X-Spam-Score"
+	SpamMaxHeader   string // header holding the maximum score, or ""
+	SpamMaxValue    float64
+	SpamType        string // "score", "strlen" or "text"
+	SpamTextValues  []string
+	VirusHeader     string
+	VirusMaxValue   float64
+	VirusType       string
 	VirusTextValues []string
 }
 

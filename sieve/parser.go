@@ -10,8 +10,8 @@ import (
 
 type argument struct {
 	pos     Pos
-	tag     string   // tagged argument (without ':'), or ""
-	num     uint64   // number argument
+	tag     string // tagged argument (without ':'), or ""
+	num     uint64 // number argument
 	isNum   bool
 	strs    []string // string or string list
 	isList  bool     // written as [ ... ]
@@ -40,7 +40,7 @@ type node struct {
 	tests []*node
 	// block is nil for a command without a block; commands with an empty
 	// block get a non-nil empty slice.
-	block   []*node
+	block    []*node
 	hasBlock bool
 }
 

@@ -74,9 +74,9 @@ type Reject struct {
 // Vacation is an auto-reply to send (RFC 5230); the reply is already
 // composed and the rules of RFC 3834 already applied.
 type Vacation struct {
-	From    string // envelope sender of the reply ("" null sender, per RFC 5230 section 5.1)
-	To      string // the original sender
-	Reply   []byte // the whole reply message, CRLF line endings
-	Handle  string
-	Period  time.Duration
+	From   string // envelope sender of the reply ("" null sender, per RFC 5230 section 5.1)
+	To     string // the original sender
+	Reply  []byte // the whole reply message, CRLF line endings
+	Handle string
+	Period time.Duration
 }
