@@ -75,7 +75,9 @@ type LMTP struct {
 
 // ManageSieve is the [managesieve] section. An empty address disables it.
 type ManageSieve struct {
-	Listen string `toml:"listen"`
+	Listen        string `toml:"listen"`
+	MaxScripts    int    `toml:"max_scripts"`     // scripts per account; 0: no limit
+	MaxScriptSize int    `toml:"max_script_size"` // bytes of one script
 }
 
 // TLS is the [tls] section: both files or neither.
@@ -135,8 +137,9 @@ func common() *Config {
 			MaxConnectionsPerIP:   50,
 			MaxConnectionsPerUser: 20,
 		},
-		LMTP: LMTP{RecipientDelimiter: "+"},
-		Log:  Log{Level: "info", Format: "text"},
+		LMTP:        LMTP{RecipientDelimiter: "+"},
+		ManageSieve: ManageSieve{MaxScripts: 25, MaxScriptSize: 1 << 20},
+		Log:         Log{Level: "info", Format: "text"},
 	}
 }
 

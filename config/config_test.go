@@ -82,7 +82,7 @@ func TestDefault(t *testing.T) {
 		IMAP:        IMAP{Listen: "127.0.0.1:1143"},
 		POP3:        POP3{Listen: "127.0.0.1:1110"},
 		LMTP:        LMTP{Listen: "127.0.0.1:2424", RecipientDelimiter: "+"},
-		ManageSieve: ManageSieve{Listen: "127.0.0.1:4190"},
+		ManageSieve: ManageSieve{Listen: "127.0.0.1:4190", MaxScripts: 25, MaxScriptSize: 1 << 20},
 		Auth:        Auth{AllowCleartext: "loopback", CacheTTL: Duration(5 * time.Minute), CacheSize: 1024},
 		Limits: Limits{
 			MaxLine: 65536, MaxMessageSize: 52428800,
@@ -236,6 +236,9 @@ func TestBadValues(t *testing.T) {
 		{"[pop3]\nlisten = ':65536'\n", "pop3.listen", `port "65536" is not a number from 0 to 65535`},
 		{"[pop3]\nlisten = ':pop3'\n", "pop3.listen", `port "pop3" is not a number from 0 to 65535`},
 		{"[managesieve]\nlisten = 'mail server:4190'\n", "managesieve.listen", `host "mail server" is neither an IP address nor a host name`},
+		{"[managesieve]\nmax_scripts = -1\n", "managesieve.max_scripts", "-1 is less than 0"},
+		{"[managesieve]\nmax_script_size = 0\n", "managesieve.max_script_size", "0 is less than 1"},
+		{"[managesieve]\nmax_script_size = 100_000_000\n", "managesieve.max_script_size", "100000000 is more than 67108864"},
 		{"[lmtp]\nlisten = ':-1'\n", "lmtp.listen", `port "-1" is not a number`},
 		{"[imap]\nlisten_tls = ':993'\n", "imap.listen_tls", `":993" needs tls.cert_file and tls.key_file`},
 		{"[pop3]\nlisten_tls = ':995'\n", "pop3.listen_tls", `":995" needs tls.cert_file and tls.key_file`},

@@ -24,6 +24,10 @@ const minMaxLine = 8192
 // remove a blob about to be referenced.
 const minBlobGrace = time.Minute
 
+// maxScriptSize bounds managesieve.max_script_size: a script is held in
+// memory whole while it is uploaded and compiled.
+const maxScriptSize = 64 << 20
+
 // maxSocketPath is the longest unix socket path Linux accepts (sun_path is
 // 108 bytes, with the terminating NUL).
 const maxSocketPath = 107
@@ -135,6 +139,12 @@ func (c *Config) check() []*KeyError {
 				bad(f.key, "%s", p)
 			}
 		}
+	}
+
+	atLeast("managesieve.max_scripts", int64(c.ManageSieve.MaxScripts), 0)
+	atLeast("managesieve.max_script_size", int64(c.ManageSieve.MaxScriptSize), 1)
+	if c.ManageSieve.MaxScriptSize > maxScriptSize {
+		bad("managesieve.max_script_size", "%d is more than %d", c.ManageSieve.MaxScriptSize, maxScriptSize)
 	}
 
 	oneOf("auth.allow_cleartext", c.Auth.AllowCleartext, "loopback", "always", "never")
