@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"letterbox/sieve"
 	"letterbox/storage"
 )
 
@@ -38,7 +39,9 @@ type Options struct {
 	// MaxConnectionsPerIP bounds the TCP connections from one address;
 	// 0: no limit.
 	MaxConnectionsPerIP int
-	Logger              *slog.Logger
+	// Sieve, when set, filters every recipient's copy (sieve.go).
+	Sieve  *SieveOptions
+	Logger *slog.Logger
 }
 
 func (o *Options) setDefaults() {
@@ -60,15 +63,20 @@ func (o *Options) setDefaults() {
 // the per-recipient decision, storage. The LMTP server and
 // `letterbox deliver` both drive it.
 type Deliverer struct {
-	store *storage.Store
-	opts  Options
-	log   *slog.Logger
+	store  *storage.Store
+	opts   Options
+	log    *slog.Logger
+	filter *filter // nil: no Sieve
 }
 
 // NewDeliverer makes a pipeline that delivers into s.
 func NewDeliverer(s *storage.Store, o Options) *Deliverer {
 	o.setDefaults()
-	return &Deliverer{store: s, opts: o, log: o.Logger}
+	d := &Deliverer{store: s, opts: o, log: o.Logger}
+	if o.Sieve != nil {
+		d.filter = newFilter(s, o.Sieve)
+	}
+	return d
 }
 
 // Recipient is an accepted recipient of a transaction.
@@ -177,22 +185,38 @@ type Result struct {
 	UID     storage.UID
 }
 
-// decision is where one recipient's copy goes: the mailboxes it is filed
-// into (none: discarded), or a refusal for that recipient alone.
+// decision is what becomes of one recipient's message: the copies to
+// store (none: discarded), a refusal for that recipient alone, and what
+// Sieve asks to send and to remember.
 type decision struct {
-	mailboxes []string
-	refuse    *smtp.SMTPError
+	copies []copyPlan
+	refuse *smtp.SMTPError
+	// vacations are sent, and track entries recorded, once the copies
+	// are stored.
+	vacations []*sieve.Vacation
+	track     []sieve.TrackEntry
 }
 
-// decide is the seam where per-recipient delivery decisions are made, with
-// the parsed message at hand (in.Header, in.Parsed). Sieve will run here:
-// keep, fileinto, discard, reject. Today every recipient keeps: INBOX, or
-// the mailbox deliver -m named.
+// copyPlan is one copy to store.
+type copyPlan struct {
+	mailbox    string
+	flags      []string
+	create     bool           // fileinto :create
+	specialUse string         // fileinto :specialuse
+	edited     *sieve.Message // editheader's copy; nil: the message as received
+}
+
+// decide says what becomes of rc's copy: Sieve's answer when filtering is
+// on, else keep (INBOX, or the mailbox deliver -m named).
 func (d *Deliverer) decide(ctx context.Context, env *Envelope, rc *Recipient, in *storage.Incoming) decision {
+	keep := "INBOX"
 	if rc.Mailbox != "" {
-		return decision{mailboxes: []string{rc.Mailbox}}
+		keep = rc.Mailbox
 	}
-	return decision{mailboxes: []string{"INBOX"}}
+	if d.filter == nil {
+		return decision{copies: []copyPlan{{mailbox: keep}}}
+	}
+	return d.sieveDecide(ctx, env, rc, in, keep)
 }
 
 // Deliver reads the message from r once, prepends the trace headers,
@@ -217,7 +241,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, r io.Reader) []R
 	p := d.plan(ctx, env, in, results)
 	var stored []storage.DeliveryResult
 	if len(p.targets) > 0 {
-		stored = d.store.Deliver(ctx, in, p.targets)
+		stored = d.commit(ctx, in, &p)
 	}
 	for i, rc := range env.Recipients {
 		if results[i].Reply != nil {
@@ -236,64 +260,158 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, r io.Reader) []R
 		}
 		t := p.uses[i][0]
 		results[i] = Result{Reply: replySaved(env.ID), Mailbox: p.names[t], UID: stored[t].UID}
+		d.afterDelivery(ctx, env, rc, p.decisions[i])
 		d.log.Info("delivered", "id", env.ID, "from", env.From, "rcpt", rc.Address, "account", rc.Account.Name,
 			"mailbox", p.names[t], "uid", stored[t].UID, "size", in.Size(), "ms", time.Since(start).Milliseconds())
 	}
 	return results
 }
 
-// deliveryPlan is where the copies of one message go: the storage targets,
-// and for each recipient the targets it needs.
+// deliveryPlan is where the copies of one message go: the storage targets
+// (each with the message it stores: the one received, or an edited
+// one), and for each recipient the targets it needs.
 type deliveryPlan struct {
-	targets []storage.Target
-	names   []string // mailbox name of each target
-	uses    [][]int  // per recipient: indexes into targets
+	targets   []storage.Target
+	names     []string            // mailbox name of each target
+	sources   []*storage.Incoming // message each target stores
+	uses      [][]int             // per recipient: indexes into targets
+	decisions []decision
 }
 
 // plan asks decide about every recipient and turns the answers into
-// storage targets, one per distinct mailbox: a recipient listed twice, or
-// two details of one user, share the copy. A recipient settled without
-// storing (refused, discarded, no mailbox) gets its result here.
+// storage targets, one per distinct mailbox and flags: a recipient listed
+// twice, or two details of one user, share the copy. A recipient settled
+// without storing (refused, discarded) gets its result here. Edited
+// copies are received again as messages of their own (closed by the
+// caller through p.close).
 func (d *Deliverer) plan(ctx context.Context, env *Envelope, in *storage.Incoming, results []Result) deliveryPlan {
 	// Ids are per domain (SQLite: one database per domain), so the
 	// domain is part of the key.
 	type key struct {
 		domain           string
 		account, mailbox int64
+		flags            string
+		source           *storage.Incoming
 	}
 	var p deliveryPlan
 	index := map[key]int{}
+	edited := map[*sieve.Message]*storage.Incoming{}
 	p.uses = make([][]int, len(env.Recipients))
+	p.decisions = make([]decision, len(env.Recipients))
 	for i, rc := range env.Recipients {
 		dec := d.decide(ctx, env, rc, in)
+		p.decisions[i] = dec
 		switch {
 		case dec.refuse != nil:
 			results[i] = Result{Reply: dec.refuse}
 			continue
-		case len(dec.mailboxes) == 0:
+		case len(dec.copies) == 0:
 			results[i] = Result{Reply: replySaved(env.ID)} // discarded on purpose
+			d.afterDelivery(ctx, env, rc, dec)
 			continue
 		}
-		for _, name := range dec.mailboxes {
-			mb, err := d.mailbox(ctx, rc, name)
+		for _, c := range dec.copies {
+			src := in
+			if c.edited != nil {
+				var err error
+				if src = edited[c.edited]; src == nil {
+					if src, err = d.receiveEdited(c.edited); err != nil {
+						d.logFailure(env, rc, err)
+						results[i] = Result{Reply: d.replyFor(err, env.ID)}
+						p.uses[i] = nil
+						break
+					}
+					edited[c.edited] = src
+				}
+			}
+			mb, err := d.copyMailbox(ctx, rc, c)
 			if err != nil {
 				d.logFailure(env, rc, err)
 				results[i] = Result{Reply: d.replyFor(err, env.ID)}
 				p.uses[i] = nil
 				break
 			}
-			k := key{rc.Account.Domain, rc.Account.ID, mb.ID}
+			k := key{rc.Account.Domain, rc.Account.ID, mb.ID, strings.Join(c.flags, " "), src}
 			t, ok := index[k]
 			if !ok {
 				t = len(p.targets)
 				index[k] = t
-				p.targets = append(p.targets, storage.Target{Account: rc.Account, MailboxID: mb.ID})
+				p.targets = append(p.targets, storage.Target{Account: rc.Account, MailboxID: mb.ID,
+					Options: storage.AppendOptions{Flags: c.flags}})
 				p.names = append(p.names, mb.Name)
+				p.sources = append(p.sources, src)
 			}
 			p.uses[i] = append(p.uses[i], t)
 		}
 	}
 	return p
+}
+
+// receiveEdited spools a message editheader changed.
+func (d *Deliverer) receiveEdited(m *sieve.Message) (*storage.Incoming, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := m.WriteTo(pw)
+		pw.CloseWithError(err)
+	}()
+	in, err := d.store.Receive(pr)
+	pr.Close()
+	return in, err
+}
+
+// commit commits every target, one storage.Deliver per source message,
+// and returns the results in target order.
+func (d *Deliverer) commit(ctx context.Context, in *storage.Incoming, p *deliveryPlan) []storage.DeliveryResult {
+	out := make([]storage.DeliveryResult, len(p.targets))
+	bySource := map[*storage.Incoming][]int{}
+	var order []*storage.Incoming
+	for t, src := range p.sources {
+		if _, ok := bySource[src]; !ok {
+			order = append(order, src)
+		}
+		bySource[src] = append(bySource[src], t)
+	}
+	for _, src := range order {
+		idx := bySource[src]
+		targets := make([]storage.Target, len(idx))
+		for j, t := range idx {
+			targets[j] = p.targets[t]
+		}
+		for j, r := range d.store.Deliver(ctx, src, targets) {
+			out[idx[j]] = r
+		}
+		if src != in {
+			src.Close()
+		}
+	}
+	return out
+}
+
+// copyMailbox finds (or, for fileinto :create, makes) the mailbox of a
+// copy. A special-use flag the account has wins over the name (RFC 8579
+// section 4).
+func (d *Deliverer) copyMailbox(ctx context.Context, rc *Recipient, c copyPlan) (*storage.Mailbox, error) {
+	name := c.mailbox
+	if c.specialUse != "" {
+		mbs := &mailboxes{ctx: ctx, store: d.store, account: rc.Account}
+		if n := mbs.specialUseMailbox(c.specialUse); n != "" {
+			name = n
+		}
+	}
+	if c.create {
+		mb, err := d.store.Mailbox(ctx, rc.Account, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			mb, err = d.store.CreateMailbox(ctx, rc.Account, name, "")
+			if errors.Is(err, storage.ErrExists) {
+				mb, err = d.store.Mailbox(ctx, rc.Account, name)
+			}
+		}
+		if err == nil {
+			return mb, nil
+		}
+		d.log.Warn("fileinto :create failed, delivering to INBOX", "rcpt", rc.Address, "mailbox", name, "err", err)
+	}
+	return d.mailbox(ctx, rc, name)
 }
 
 // mailbox finds where a copy goes; a mailbox other than INBOX that does

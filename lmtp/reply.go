@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/emersion/go-smtp"
 
@@ -124,4 +125,17 @@ func ExitCode(r *smtp.SMTPError) int {
 		return ExitCantCreate
 	}
 	return ExitUnavailable
+}
+
+// replyRejected refuses a recipient for Sieve's reject or ereject (RFC
+// 5429 section 2.1): 550 5.7.1 with the script's reason on one line.
+func replyRejected(reason string) *smtp.SMTPError {
+	reason = strings.Join(strings.Fields(reason), " ")
+	if reason == "" {
+		reason = "Message rejected"
+	}
+	if len(reason) > 400 {
+		reason = reason[:400]
+	}
+	return reply(550, 5, 7, 1, "%s", reason)
 }

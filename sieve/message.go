@@ -182,6 +182,10 @@ func (m *Message) headerValues(name string) []string {
 	return raw
 }
 
+// HeaderValues returns the values of the fields named name as header
+// tests see them.
+func (m *Message) HeaderValues(name string) []string { return m.headerValues(name) }
+
 // unfold removes the line breaks of a folded header value.
 func unfold(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {

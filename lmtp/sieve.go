@@ -1,0 +1,347 @@
+package lmtp
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"letterbox/outbound"
+	"letterbox/sieve"
+	"letterbox/storage"
+)
+
+// SieveOptions turn on Sieve filtering at delivery: per recipient, the
+// Before scripts, the account's active script, then the After scripts
+// (Dovecot's sieve_before / sieve_after), on one result.
+type SieveOptions struct {
+	// Compile tunes compiling and running; its Includes is replaced per
+	// account (personal scripts) — GlobalDir serves :global includes.
+	Compile   sieve.Options
+	Before    []*sieve.Script
+	After     []*sieve.Script
+	GlobalDir string
+	// Relay sends redirects and vacation replies; nil or empty Addr: they
+	// are not sent (a redirect then keeps the message in INBOX).
+	Relay *outbound.Relay
+}
+
+// filter runs Sieve for recipients and caches compiled personal scripts
+// by account and content: a script is compiled once per revision.
+type filter struct {
+	opts  *SieveOptions
+	store *storage.Store
+	mu    sync.Mutex
+	cache map[scriptKey]*sieve.Script
+}
+
+type scriptKey struct {
+	domain  string
+	account int64
+	sum     [32]byte
+}
+
+const maxCachedScripts = 4096
+
+func newFilter(s *storage.Store, o *SieveOptions) *filter {
+	return &filter{opts: o, store: s, cache: map[scriptKey]*sieve.Script{}}
+}
+
+// userScript returns rc's active script compiled, or nil when it has
+// none.
+func (f *filter) userScript(ctx context.Context, a *storage.Account) (*sieve.Script, error) {
+	sc, err := f.store.ActiveSieveScript(ctx, a)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := scriptKey{a.Domain, a.ID, sha256.Sum256([]byte(sc.Name + "\x00" + sc.Content))}
+	f.mu.Lock()
+	s := f.cache[key]
+	f.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err = sieve.Compile(sc.Name, []byte(sc.Content), f.compileOptions(ctx, a))
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if len(f.cache) >= maxCachedScripts {
+		clear(f.cache)
+	}
+	f.cache[key] = s
+	f.mu.Unlock()
+	return s, nil
+}
+
+func (f *filter) compileOptions(ctx context.Context, a *storage.Account) *sieve.Options {
+	o := f.opts.Compile
+	o.Includes = &scriptLoader{f: f, ctx: ctx, account: a}
+	return &o
+}
+
+// scriptLoader finds included scripts: personal ones in storage, global
+// ones as files in GlobalDir.
+type scriptLoader struct {
+	f       *filter
+	ctx     context.Context
+	account *storage.Account
+}
+
+func (l *scriptLoader) LoadScript(location, name string) (*sieve.Script, error) {
+	opts := l.f.compileOptions(l.ctx, l.account)
+	if location == "global" {
+		if l.f.opts.GlobalDir == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
+			return nil, os.ErrNotExist
+		}
+		src, err := os.ReadFile(filepath.Join(l.f.opts.GlobalDir, name+".sieve"))
+		if errors.Is(err, os.ErrNotExist) {
+			src, err = os.ReadFile(filepath.Join(l.f.opts.GlobalDir, name))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return sieve.Compile(name, src, opts)
+	}
+	sc, err := l.f.store.SieveScript(l.ctx, l.account, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, os.ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sieve.Compile(name, []byte(sc.Content), opts)
+}
+
+// mailboxes answers the mailbox and special-use extensions from storage.
+type mailboxes struct {
+	ctx     context.Context
+	store   *storage.Store
+	account *storage.Account
+}
+
+func (m *mailboxes) MailboxExists(name string) bool {
+	_, err := m.store.Mailbox(m.ctx, m.account, name)
+	return err == nil
+}
+
+func (m *mailboxes) SpecialUseExists(name string, uses []string) bool {
+	list, err := m.store.ListMailboxes(m.ctx, m.account, "*")
+	if err != nil {
+		return false
+	}
+	for _, mb := range list {
+		if name != "" && mb.Name != name {
+			continue
+		}
+		if hasAllUses(mb.SpecialUse, uses) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAllUses(have string, uses []string) bool {
+	for _, u := range uses {
+		found := false
+		for _, h := range strings.Fields(have) {
+			if strings.EqualFold(h, u) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// specialUseMailbox finds the account's mailbox with a special-use flag.
+func (m *mailboxes) specialUseMailbox(use string) string {
+	list, err := m.store.ListMailboxes(m.ctx, m.account, "*")
+	if err != nil {
+		return ""
+	}
+	for _, mb := range list {
+		if hasAllUses(mb.SpecialUse, []string{use}) {
+			return mb.Name
+		}
+	}
+	return ""
+}
+
+// tracker answers "seen before?" for duplicate and vacation.
+type tracker struct {
+	ctx     context.Context
+	store   *storage.Store
+	account *storage.Account
+	log     func(err error)
+}
+
+func (t *tracker) Seen(kind, key string) bool {
+	seen, err := t.store.SieveSeen(t.ctx, t.account, kind, key, time.Now())
+	if err != nil {
+		t.log(err)
+	}
+	return seen
+}
+
+// sieveDecide runs the scripts for rc and turns the result into a
+// decision. Redirects are sent here, before anything is stored, so that
+// a redirect that cannot be sent keeps the message instead of losing it.
+// Nothing a script does can lose mail: a run-time error keeps.
+func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipient, in *storage.Incoming, keep string) decision {
+	f := d.filter
+	log := d.log.With("id", env.ID, "rcpt", rc.Address)
+	scripts := append([]*sieve.Script(nil), f.opts.Before...)
+	user, err := f.userScript(ctx, rc.Account)
+	if err != nil {
+		log.Warn("sieve: personal script not used", "err", err)
+	} else if user != nil {
+		scripts = append(scripts, user)
+	}
+	scripts = append(scripts, f.opts.After...)
+	if len(scripts) == 0 {
+		return decision{copies: []copyPlan{{mailbox: keep}}}
+	}
+	msg, err := sieve.NewMessage(in, in.Size())
+	if err != nil {
+		log.Warn("sieve: message not readable, keeping", "err", err)
+		return decision{copies: []copyPlan{{mailbox: keep}}}
+	}
+	input := &sieve.Input{
+		Message:   msg,
+		Envelope:  sieve.Envelope{From: env.From, To: rc.Address},
+		Mailboxes: &mailboxes{ctx: ctx, store: d.store, account: rc.Account},
+		Tracker:   &tracker{ctx: ctx, store: d.store, account: rc.Account, log: func(err error) { log.Warn("sieve: tracking lookup", "err", err) }},
+		Env:       map[string]string{"host": d.opts.Hostname, "domain": rc.Account.Domain},
+	}
+	if env.Remote != nil {
+		input.Env["remote-ip"] = hostOf(env.Remote.String())
+	}
+	if env.Helo != "" {
+		input.Env["remote-host"] = env.Helo
+	}
+	res := sieve.RunSequence(ctx, scripts, input)
+	if res.Err != nil {
+		log.Warn("sieve: script failed, keeping the message", "err", res.Err)
+	}
+	var dec decision
+	redirectFailed := false
+	for _, a := range res.Actions {
+		switch a := a.(type) {
+		case *sieve.Keep:
+			dec.copies = append(dec.copies, copyPlan{mailbox: keep, flags: a.Flags, edited: a.Message})
+		case *sieve.FileInto:
+			dec.copies = append(dec.copies, copyPlan{mailbox: a.Mailbox, flags: a.Flags, create: a.Create,
+				specialUse: a.SpecialUse, edited: a.Message})
+		case *sieve.Reject:
+			return decision{refuse: replyRejected(a.Reason)}
+		case *sieve.Redirect:
+			if err := d.redirect(ctx, env, rc, msg, a); err != nil {
+				log.Warn("sieve: redirect not sent, keeping the message", "to", a.Address, "err", err)
+				redirectFailed = true
+			} else {
+				log.Info("sieve: redirected", "to", a.Address)
+			}
+		case *sieve.Vacation:
+			dec.vacations = append(dec.vacations, a)
+		}
+	}
+	if res.ImplicitKeep || redirectFailed {
+		dec.copies = append(dec.copies, copyPlan{mailbox: keep, flags: res.ImplicitKeepFlags, edited: res.ImplicitKeepMessage})
+	}
+	dec.track = res.Track
+	return dec
+}
+
+// redirect forwards the message (as edited, if it was) through the relay
+// with the original envelope sender. RFC 5228 section 4.2 asks for loop
+// control: the forwarded copy carries Delivered-To naming the recipient,
+// and a message that already carries it (besides the one our own trace
+// header wrote) came around before and is not sent again.
+func (d *Deliverer) redirect(ctx context.Context, env *Envelope, rc *Recipient, msg *sieve.Message, a *sieve.Redirect) error {
+	if d.filter.opts.Relay == nil || d.filter.opts.Relay.Addr == "" {
+		return outbound.ErrNoRelay
+	}
+	ours := 0
+	if singleAddress(env.Recipients) != "" {
+		ours = 1 // traceHeader wrote one
+	}
+	if deliveredToCount(msg, rc.Address) > ours {
+		return errRedirectLoop
+	}
+	m := msg
+	if a.Message != nil {
+		m = a.Message
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		var err error
+		if ours == 0 {
+			_, err = io.WriteString(pw, "Delivered-To: "+formatAddress(rc.Address)+"\r\n")
+		}
+		if err == nil {
+			_, err = m.WriteTo(pw)
+		}
+		pw.CloseWithError(err)
+	}()
+	defer pr.Close()
+	return d.filter.opts.Relay.Send(ctx, env.From, []string{a.Address}, pr)
+}
+
+var errRedirectLoop = errors.New("mail loop: the message was delivered to this recipient before")
+
+// deliveredToCount counts the Delivered-To fields naming addr.
+func deliveredToCount(m *sieve.Message, addr string) int {
+	n := 0
+	for _, v := range m.HeaderValues("Delivered-To") {
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(v), "<>"), addr) {
+			n++
+		}
+	}
+	return n
+}
+
+// afterDelivery sends vacation replies and records what Sieve tracks,
+// once rc's copies are stored (or it discarded the message).
+func (d *Deliverer) afterDelivery(ctx context.Context, env *Envelope, rc *Recipient, dec decision) {
+	if d.filter == nil {
+		return
+	}
+	log := d.log.With("id", env.ID, "rcpt", rc.Address)
+	for _, v := range dec.vacations {
+		if d.filter.opts.Relay == nil || d.filter.opts.Relay.Addr == "" {
+			log.Warn("sieve: vacation reply not sent: no relay configured", "to", v.To)
+			continue
+		}
+		if err := d.filter.opts.Relay.Send(ctx, v.From, []string{v.To}, bytes.NewReader(v.Reply)); err != nil {
+			log.Warn("sieve: vacation reply not sent", "to", v.To, "err", err)
+			continue
+		}
+		log.Info("sieve: vacation reply sent", "to", v.To)
+	}
+	now := time.Now()
+	for _, t := range dec.track {
+		if err := d.store.SieveTrack(ctx, rc.Account, t.Kind, t.Key, now.Add(t.Period)); err != nil {
+			log.Warn("sieve: tracking not recorded", "kind", t.Kind, "err", err)
+		}
+	}
+}
+
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
