@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"letterbox/auth"
+	"letterbox/internal/netserve"
 )
 
 func cmdCapability(c *conn, tag string) (string, error) {
@@ -130,7 +131,7 @@ func cmdLogin(c *conn, tag string) (string, error) {
 
 // login checks credentials with throttling, and enters authenticated state.
 func (c *conn) login(user, pass string) (string, error) {
-	ip := hostOf(c.nc.RemoteAddr())
+	ip := netserve.HostOf(c.nc.RemoteAddr())
 	user = strings.ToLower(user)
 	if t := c.srv.Throttle; t != nil {
 		wait, refused := t.Check(ip, user)
@@ -206,7 +207,7 @@ func cmdAuthenticate(c *conn, tag string) (string, error) {
 			return nil
 		})
 	case "LOGIN":
-		mech = &loginMech{done: func(username, password string) { user, pass = username, password }}
+		mech = auth.NewLoginServer(func(username, password string) { user, pass = username, password })
 	default:
 		return "", no("CANNOT", "Unsupported authentication mechanism")
 	}
@@ -305,32 +306,4 @@ func cmdNamespace(c *conn, tag string) (string, error) {
 	}
 	c.w.untagged(`NAMESPACE (("" "/")) NIL NIL`)
 	return "", nil
-}
-
-// loginMech is the obsolete but widespread LOGIN mechanism
-// (draft-murchison-sasl-login): ask for the user name, then the password.
-type loginMech struct {
-	step     int
-	username string
-	done     func(username, password string)
-}
-
-func (m *loginMech) Next(response []byte) ([]byte, bool, error) {
-	m.step++
-	switch m.step {
-	case 1:
-		if response != nil { // initial response carries the user name
-			m.username = string(response)
-			m.step++
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 2:
-		m.username = string(response)
-		return []byte("Password:"), false, nil
-	case 3:
-		m.done(m.username, string(response))
-		return nil, true, nil
-	}
-	return nil, false, errors.New("unexpected LOGIN step")
 }

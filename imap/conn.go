@@ -29,10 +29,12 @@ const (
 	authed   = stateAuth | stateSelected
 )
 
-// conn is one client connection; only its own goroutine uses it.
+// conn is one client connection; only its own goroutine uses it, except
+// for Shutdown and Close, which netserve calls.
 type conn struct {
 	srv   *Server
-	nc    net.Conn
+	raw   net.Conn // as accepted, never replaced: Shutdown and Close use it
+	nc    net.Conn // raw, or TLS over raw after STARTTLS
 	br    *bufio.Reader
 	w     writer
 	p     parser
@@ -80,7 +82,7 @@ func bad(format string, args ...any) error {
 var errLogout = errors.New("logout")
 
 func newConn(s *Server, nc net.Conn, isTLS bool) *conn {
-	c := &conn{srv: s, nc: nc, state: stateNotAuth, tls: isTLS, ctx: context.Background()}
+	c := &conn{srv: s, raw: nc, nc: nc, state: stateNotAuth, tls: isTLS, ctx: context.Background()}
 	c.log = s.Log.With("remote", nc.RemoteAddr().String())
 	c.br = bufio.NewReaderSize(nc, 4096)
 	c.w.w = bufio.NewWriterSize(nc, 4096)
@@ -93,15 +95,25 @@ func (c *conn) continuation(text string) error {
 	return c.w.flush()
 }
 
-func (c *conn) shutdown() {
+// Shutdown asks the session to end between commands (netserve.Session).
+func (c *conn) Shutdown() {
 	c.closing.Store(true)
 	if c.waiting.Load() {
-		c.nc.SetReadDeadline(time.Now())
+		c.raw.SetReadDeadline(time.Now())
 	}
 }
 
-func (c *conn) serve() {
+// Close drops the connection (netserve.Session).
+func (c *conn) Close() { c.raw.Close() }
+
+// Serve runs the session (netserve.Session).
+func (c *conn) Serve() {
 	defer c.nc.Close()
+	defer func() {
+		if c.userSlot != "" {
+			c.srv.releaseUser(c.userSlot)
+		}
+	}()
 	defer func() {
 		if c.sel != nil {
 			c.sel.close()

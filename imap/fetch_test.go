@@ -904,7 +904,7 @@ func FuzzFetch(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			c.serve()
+			c.Serve()
 		}()
 		var out bytes.Buffer
 		read := make(chan struct{})

@@ -119,15 +119,19 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 	return w.c.nc.Write(p)
 }
 
-// shutdown asks the session to end at its next command.
-func (c *conn) shutdown() {
+// Shutdown asks the session to end at its next command (netserve.Session).
+func (c *conn) Shutdown() {
 	c.closing.Store(true)
 	if c.waiting.Load() {
 		c.raw.SetReadDeadline(time.Now())
 	}
 }
 
-func (c *conn) serve() {
+// Close drops the connection (netserve.Session).
+func (c *conn) Close() { c.raw.Close() }
+
+// Serve runs the session (netserve.Session).
+func (c *conn) Serve() {
 	defer c.finish()
 	defer func() {
 		if r := recover(); r != nil {

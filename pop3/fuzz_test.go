@@ -195,7 +195,7 @@ func FuzzSession(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			c.serve()
+			c.Serve()
 		}()
 		go io.Copy(io.Discard, client)
 		client.SetWriteDeadline(time.Now().Add(5 * time.Second))

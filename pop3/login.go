@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"letterbox/auth"
+	"letterbox/internal/netserve"
 	"letterbox/storage"
 )
 
@@ -62,7 +63,7 @@ func cmdApop(c *conn, args string) error {
 	if err != nil || len(want) != md5.Size {
 		return errf("", "The APOP digest must be 32 hexadecimal digits")
 	}
-	ip, user := hostOf(c.remote), normalizeLogin(f[0])
+	ip, user := netserve.HostOf(c.remote), normalizeLogin(f[0])
 	if err := c.throttle(ip, user); err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func cmdAuth(c *conn, args string) error {
 			return nil
 		})
 	case sasl.Login:
-		mech = &loginServer{done: func(username, password string) { user, pass = username, password }}
+		mech = auth.NewLoginServer(func(username, password string) { user, pass = username, password })
 	default:
 		return errf("", "Unsupported authentication mechanism")
 	}
@@ -198,7 +199,7 @@ func cmdStls(c *conn, args string) error {
 // login checks a user name and password (USER/PASS, AUTH) and opens the
 // maildrop.
 func (c *conn) login(user, pass, method string) error {
-	ip := hostOf(c.remote)
+	ip := netserve.HostOf(c.remote)
 	user = normalizeLogin(user)
 	if err := c.throttle(ip, user); err != nil {
 		return err
@@ -283,33 +284,3 @@ func (c *conn) ok(text string) error {
 }
 
 func (c *conn) flush() error { return c.bw.Flush() }
-
-// loginServer is the server side of the LOGIN mechanism
-// (draft-murchison-sasl-login), which go-sasl has only as a client: ask
-// for the user name, then for the password. An initial response is the
-// user name.
-type loginServer struct {
-	step     int
-	username string
-	done     func(username, password string)
-}
-
-func (m *loginServer) Next(response []byte) ([]byte, bool, error) {
-	switch m.step {
-	case 0:
-		if response == nil {
-			m.step = 1
-			return []byte("Username:"), false, nil
-		}
-		m.username, m.step = string(response), 2
-		return []byte("Password:"), false, nil
-	case 1:
-		m.username, m.step = string(response), 2
-		return []byte("Password:"), false, nil
-	case 2:
-		m.step = 3
-		m.done(m.username, string(response))
-		return nil, true, nil
-	}
-	return nil, false, sasl.ErrUnexpectedClientResponse
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"letterbox/auth"
+	"letterbox/internal/netserve"
 	"letterbox/storage"
 )
 
@@ -37,13 +38,9 @@ type Server struct {
 	Hostname string
 	Log      *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	perIP     map[string]int
-	locks     map[string]*conn // maildrop locks, by account name
-	closing   bool
-	wg        sync.WaitGroup
+	ns    netserve.Server
+	mu    sync.Mutex
+	locks map[string]*conn // maildrop locks, by account name
 }
 
 const (
@@ -93,85 +90,19 @@ func (s *Server) logger() *slog.Logger {
 // Serve accepts connections on ln until Shutdown. With implicitTLS every
 // connection starts with a TLS handshake (port 995).
 func (s *Server) Serve(ln net.Listener, implicitTLS bool) error {
-	if implicitTLS && s.TLS == nil {
-		return errors.New("pop3: implicit TLS listener without a TLS configuration")
+	o := netserve.Options{
+		MaxConnsPerIP: s.MaxConnsPerIP,
+		// Not a reply to any command, but what every server sends.
+		Refuse:     "-ERR [SYS/TEMP] Too many connections from your address",
+		NewSession: func(nc net.Conn) netserve.Session { return newConn(s, nc, implicitTLS) },
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		ln.Close()
-		return net.ErrClosed
-	}
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
-		s.conns = map[*conn]struct{}{}
-		s.perIP = map[string]int{}
-		s.locks = map[string]*conn{}
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
+	if implicitTLS {
+		if s.TLS == nil {
+			return errors.New("pop3: implicit TLS listener without a TLS configuration")
 		}
-		if implicitTLS {
-			nc = tls.Server(nc, s.TLS)
-		}
-		c := newConn(s, nc, implicitTLS)
-		if !s.track(c) {
-			// Not a reply to any command, but what every server sends.
-			nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			nc.Write([]byte("-ERR [SYS/TEMP] Too many connections from your address\r\n"))
-			nc.Close()
-			continue
-		}
-		go func() {
-			defer s.untrack(c)
-			c.serve()
-		}()
+		o.TLS = s.TLS
 	}
-}
-
-func (s *Server) track(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	ip := hostOf(c.remote)
-	if s.MaxConnsPerIP > 0 && s.perIP[ip] >= s.MaxConnsPerIP {
-		return false
-	}
-	s.perIP[ip]++
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	return true
-}
-
-func (s *Server) untrack(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	ip := hostOf(c.remote)
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
-	if c.lockedAs != "" && s.locks[c.lockedAs] == c {
-		delete(s.locks, c.lockedAs)
-	}
-	s.wg.Done()
+	return s.ns.Serve(ln, o)
 }
 
 // lock takes the maildrop lock of account for c; false when another
@@ -197,40 +128,9 @@ func (s *Server) unlock(account string, c *conn) {
 	}
 }
 
-func hostOf(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return tcp.IP.String()
-	}
-	if a == nil {
-		return ""
-	}
-	return a.String()
-}
-
 // Shutdown stops accepting, ends every session that is waiting for a
 // command (without the UPDATE state: nothing is deleted), lets commands in
 // progress finish, and waits for the sessions to end or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	for c := range s.conns {
-		c.shutdown()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.raw.Close()
-		}
-		s.mu.Unlock()
-		return ctx.Err()
-	}
+	return s.ns.Shutdown(ctx)
 }
