@@ -14,8 +14,7 @@ func init() {
 }
 
 // sieveMaxRedirects is the redirect limit ManageSieve announces
-// (MAXREDIRECTS) and the compile options carry; sieve's own default is
-// the same.
+// (MAXREDIRECTS): package sieve's default, which delivery runs with.
 const sieveMaxRedirects = 4
 
 // startManageSieve listens on managesieve.listen, with STARTTLS when TLS is
@@ -26,10 +25,10 @@ func startManageSieve(ctx context.Context, env *serverEnv) (func(context.Context
 	if c.ManageSieve.Listen == "" {
 		return nil, nil
 	}
-	opts := &sieve.Options{Limits: sieve.Limits{
-		MaxScriptSize: c.ManageSieve.MaxScriptSize,
-		MaxRedirects:  sieveMaxRedirects,
-	}}
+	// The compiler's own limits stay those delivery compiles with, so that
+	// a script accepted here is one delivery can run; max_script_size
+	// (checked by the server first) can only be stricter.
+	opts := &sieve.Options{Limits: sieve.Limits{MaxRedirects: sieveMaxRedirects}}
 	exts := sieve.Extensions(opts)
 	var notify []string
 	if slices.Contains(exts, "enotify") {
