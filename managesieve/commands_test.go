@@ -31,8 +31,8 @@ func TestCapabilities(t *testing.T) {
 	}
 	c.no("CAPABILITY extra", "NO")
 	c.ok(`AUTHENTICATE "PLAIN" "` + plain("", "bob@example.com", "secret") + `"`)
-	if got := c.ok("capability"); !hasLine(got, `"OWNER" "bob@example.com"`) {
-		t.Fatalf("no OWNER after login: %q", got)
+	if got := c.ok("capability"); !hasLine(got, `"OWNER" "bob@example.com"`) || hasLine(got, `"STARTTLS"`) {
+		t.Fatalf("after login, want OWNER and no STARTTLS: %q", got)
 	}
 }
 

@@ -245,7 +245,7 @@ func (c *conn) writeCapabilities() {
 	// Dovecot sends it before STARTTLS.
 	c.writeCapability("SASL", mechs)
 	c.writeCapability("SIEVE", strings.Join(s.Extensions, " "))
-	if s.TLS != nil && !c.tls {
+	if s.TLS != nil && !c.tls && c.acct == nil { // STARTTLS is refused after login
 		c.bw.WriteString("\"STARTTLS\"\r\n")
 	}
 	if s.MaxRedirects > 0 {
