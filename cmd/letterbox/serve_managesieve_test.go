@@ -93,7 +93,6 @@ max_script_size = 1000
 	if !strings.HasPrefix(got[0], "NO ") || !strings.Contains(got[0], "bad:3:3") {
 		t.Fatalf("bad script: %q", got)
 	}
-	t.Logf("compiler says: %s", got[0])
 	good := "require \"fileinto\";\r\nif header :contains \"subject\" \"[list]\" {\r\n  fileinto \"Lists\";\r\n}\r\n"
 	if got := cmd(`PUTSCRIPT "good" {` + strconv.Itoa(len(good)) + "+}\r\n" + good); got[0] != `OK "Script stored"` {
 		t.Fatalf("good script: %q", got)
