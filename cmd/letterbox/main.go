@@ -37,6 +37,7 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date", runMigrate},
 		{"fsck", "recompute counters and reference counts from the rows", runFsck},
 		{"deliver", "deliver one message from standard input (for MTAs that pipe)", runDeliver},
+		{"sieve", "check and test Sieve scripts; list, get, put, activate, delete a user's scripts", runSieve},
 		{"bench", "load generators for IMAP, POP3 and LMTP servers", runBench},
 		{"config", "check the configuration and print it", runConfig},
 		{"version", "print the version", runVersion},
