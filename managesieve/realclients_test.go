@@ -14,14 +14,14 @@ import (
 
 // sieveConnect runs the real sieve-connect (Debian package sieve-connect)
 // against e over STARTTLS, trusting e's certificate, with the password on
-// stdin. It returns the combined output and whether it exited 0.
-func sieveConnect(t *testing.T, e *testEnv, args ...string) (string, bool) {
+// stdin, logging in with SASL mech. It returns the combined output and whether it exited 0.
+func sieveConnect(t *testing.T, e *testEnv, mech string, args ...string) (string, bool) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(e.addr)
 	base := []string{
 		"--server", host, "--port", port, "--nosrv",
 		"--tlscafile", e.certFile, "--tlshostname", "localhost",
-		"--user", "bob@example.com", "--passwordfd", "0", "--authmech", "PLAIN",
+		"--user", "bob@example.com", "--passwordfd", "0", "--authmech", mech,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -53,7 +53,7 @@ func TestSieveConnect(t *testing.T) {
 	}
 	run := func(args ...string) string {
 		t.Helper()
-		out, ok := sieveConnect(t, e, args...)
+		out, ok := sieveConnect(t, e, "PLAIN", args...)
 		if !ok {
 			t.Fatalf("sieve-connect %v failed:\n%s", args, out)
 		}
@@ -73,7 +73,7 @@ func TestSieveConnect(t *testing.T) {
 	if b, err := os.ReadFile(got); err != nil || string(b) != script {
 		t.Fatalf("downloaded %q (%v), want %q", b, err, script)
 	}
-	if out, ok := sieveConnect(t, e, "--delete", "--remotesieve", "main"); ok {
+	if out, ok := sieveConnect(t, e, "PLAIN", "--delete", "--remotesieve", "main"); ok {
 		t.Fatalf("deleting the active script succeeded:\n%s", out)
 	}
 	run("--deactivate")
@@ -81,16 +81,20 @@ func TestSieveConnect(t *testing.T) {
 	if out := run("--list"); strings.Contains(out, "main") {
 		t.Fatalf("list after delete:\n%s", out)
 	}
+	// LOGIN, which sieve-connect answers with literals.
+	if out, ok := sieveConnect(t, e, "LOGIN", "--list"); !ok {
+		t.Fatalf("list with LOGIN:\n%s", out)
+	}
 
 	bad := filepath.Join(dir, "bad.sieve")
 	if err := os.WriteFile(bad, []byte("keep;\r\nerror;\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, ok := sieveConnect(t, e, "--upload", "--localsieve", bad, "--remotesieve", "bad")
+	out, ok := sieveConnect(t, e, "PLAIN", "--upload", "--localsieve", bad, "--remotesieve", "bad")
 	if ok || !strings.Contains(out, "bad:2:1: unknown command") {
 		t.Fatalf("upload of a bad script: ok=%v\n%s", ok, out)
 	}
-	out, ok = sieveConnect(t, e, "--checkscript", "--localsieve", bad)
+	out, ok = sieveConnect(t, e, "PLAIN", "--checkscript", "--localsieve", bad)
 	if ok || !strings.Contains(out, ":2:1: unknown command") {
 		t.Fatalf("checkscript of a bad script: ok=%v\n%s", ok, out)
 	}
