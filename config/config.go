@@ -23,6 +23,7 @@ type Config struct {
 	POP3        POP3        `toml:"pop3"`
 	LMTP        LMTP        `toml:"lmtp"`
 	ManageSieve ManageSieve `toml:"managesieve"`
+	Sieve       Sieve       `toml:"sieve"`
 	TLS         TLS         `toml:"tls"`
 	Auth        Auth        `toml:"auth"`
 	Limits      Limits      `toml:"limits"`
@@ -78,6 +79,46 @@ type ManageSieve struct {
 	Listen        string `toml:"listen"`
 	MaxScripts    int    `toml:"max_scripts"`     // scripts per account; 0: no limit
 	MaxScriptSize int    `toml:"max_script_size"` // bytes of one script
+}
+
+// Sieve is the [sieve] section: filtering at delivery. The spam and virus
+// keys mirror Pigeonhole's sieve_spamtest_* and sieve_virustest_* settings.
+type Sieve struct {
+	Enabled bool `toml:"enabled"`
+	// Before and After are script files run before and after the user's
+	// own script (Pigeonhole's sieve_before and sieve_after).
+	Before    []string `toml:"before"`
+	After     []string `toml:"after"`
+	GlobalDir string   `toml:"global_dir"` // scripts for include :global; "": none
+
+	MaxScriptSize int      `toml:"max_script_size"` // bytes of one script
+	MaxActions    int      `toml:"max_actions"`     // actions in one run
+	MaxRedirects  int      `toml:"max_redirects"`   // redirects in one run
+	MaxCPU        Duration `toml:"max_cpu"`         // time of one run
+
+	// Relay is the SMTP relay (host:port) redirects and vacation replies
+	// go to; "" sends nothing (they are logged as not sent).
+	Relay     string `toml:"relay"`
+	RelayTLS  string `toml:"relay_tls"`  // "starttls", "none" or "tls"
+	RelayHelo string `toml:"relay_helo"` // EHLO name; "": the system's host name
+
+	VacationMinPeriod     Duration `toml:"vacation_min_period"`
+	VacationDefaultPeriod Duration `toml:"vacation_default_period"`
+	VacationMaxPeriod     Duration `toml:"vacation_max_period"` // 0: no maximum
+
+	// SpamHeader and the others: "" (the default) leaves spamtest and
+	// virustest answering "not tested". Headers are written
+	// "Header-Name" or "Header-Name: regexp" with one capturing group.
+	SpamHeader      string   `toml:"spam_header"`
+	SpamMaxHeader   string   `toml:"spam_max_header"`
+	SpamMaxValue    float64  `toml:"spam_max_value"`
+	SpamType        string   `toml:"spam_type"`        // "score", "strlen" or "text"
+	SpamTextValues  []string `toml:"spam_text_values"` // "N:text", N from 0 to 10
+	VirusHeader     string   `toml:"virus_header"`
+	VirusMaxHeader  string   `toml:"virus_max_header"`
+	VirusMaxValue   float64  `toml:"virus_max_value"`
+	VirusType       string   `toml:"virus_type"`
+	VirusTextValues []string `toml:"virus_text_values"` // "N:text", N from 0 to 5
 }
 
 // TLS is the [tls] section: both files or neither.
@@ -139,7 +180,30 @@ func common() *Config {
 		},
 		LMTP:        LMTP{RecipientDelimiter: "+"},
 		ManageSieve: ManageSieve{MaxScripts: 25, MaxScriptSize: 1 << 20},
+		Sieve:       defaultSieve(),
 		Log:         Log{Level: "info", Format: "text"},
+	}
+}
+
+// defaultSieve is the [sieve] section's defaults, the same with or without
+// a file. The lists are empty rather than nil so that WriteTOML writes
+// them and a file that sets them to [] compares equal.
+func defaultSieve() Sieve {
+	return Sieve{
+		Enabled:               true,
+		Before:                []string{},
+		After:                 []string{},
+		MaxScriptSize:         1 << 20,
+		MaxActions:            32,
+		MaxRedirects:          4,
+		MaxCPU:                Duration(2 * time.Second),
+		RelayTLS:              "starttls",
+		VacationMinPeriod:     Duration(24 * time.Hour),
+		VacationDefaultPeriod: Duration(7 * 24 * time.Hour),
+		SpamType:              "score",
+		SpamTextValues:        []string{},
+		VirusType:             "score",
+		VirusTextValues:       []string{},
 	}
 }
 

@@ -90,6 +90,13 @@ func TestDefault(t *testing.T) {
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
+	want.Sieve = Sieve{
+		Enabled: true, Before: []string{}, After: []string{},
+		MaxScriptSize: 1 << 20, MaxActions: 32, MaxRedirects: 4, MaxCPU: Duration(2 * time.Second),
+		RelayTLS:          "starttls",
+		VacationMinPeriod: Duration(24 * time.Hour), VacationDefaultPeriod: Duration(168 * time.Hour),
+		SpamType: "score", SpamTextValues: []string{}, VirusType: "score", VirusTextValues: []string{},
+	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", c, want)
 	}

@@ -122,6 +122,34 @@ func setValue(field reflect.Value, val any) error {
 			return fmt.Errorf("must be true or false, not %s", describe(val))
 		}
 		field.SetBool(b)
+	case reflect.Float64:
+		// A whole number is a number too: max_value = 10 means 10.0.
+		switch v := val.(type) {
+		case float64:
+			field.SetFloat(v)
+		case int64:
+			field.SetFloat(float64(v))
+		default:
+			return fmt.Errorf("must be a number, not %s", describe(val))
+		}
+	case reflect.Slice:
+		if field.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("cannot be decoded into %s", field.Type())
+		}
+		arr, ok := val.([]any)
+		if !ok {
+			return fmt.Errorf("must be an array of strings, not %s", describe(val))
+		}
+		// Never nil, even for []: see defaultSieve.
+		list := reflect.MakeSlice(field.Type(), len(arr), len(arr))
+		for i, e := range arr {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("element %d must be a string, not %s", i+1, describe(e))
+			}
+			list.Index(i).SetString(s)
+		}
+		field.Set(list)
 	default:
 		// A field type this decoder does not know: a bug caught by the
 		// tests, which decode every key.

@@ -162,6 +162,8 @@ func (c *Config) check() []*KeyError {
 	oneOf("log.format", c.Log.Format, "text", "json")
 
 	atLeast("quota.default", c.Quota.Default, 0)
+
+	ps = append(ps, c.Sieve.check()...)
 	return ps
 }
 
