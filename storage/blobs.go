@@ -76,6 +76,105 @@ func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 	return nil
 }
 
+// putBlobsTx is putBlobTx for the deliveries of a batch: each distinct
+// blob gets one reference per target. New blobs are inserted with one
+// statement, and so are the chunks of those whose content lies in one
+// piece in memory; everything else goes as in putBlobTx.
+func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
+	var blobs []*Incoming
+	refs := map[string]int64{}
+	for _, op := range ops {
+		h := string(op.in.hash)
+		if refs[h] == 0 {
+			blobs = append(blobs, op.in)
+		}
+		refs[h] += int64(len(op.idx))
+	}
+	comp := s.blobs.compression()
+	created := map[string]bool{}
+	for start := 0; start < len(blobs); start += batchRows {
+		part := blobs[start:min(start+batchRows, len(blobs))]
+		args := make([]any, 0, 6*len(part))
+		for _, p := range part {
+			args = append(args, p.hash, p.size, refs[string(p.hash)], comp, p.header, p.enc)
+		}
+		rows, err := tx.Query(multiRowSQL(`INSERT INTO blobs (hash, size, refs, compression, header, parsed) VALUES `,
+			6, len(part), ` ON CONFLICT (hash) DO NOTHING RETURNING hash`), args...)
+		if err != nil {
+			return fmt.Errorf("store blob: %w", err)
+		}
+		for rows.Next() {
+			var h []byte
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return fmt.Errorf("store blob: %w", err)
+			}
+			created[string(h)] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store blob: %w", err)
+		}
+	}
+	// Blobs already there: more references, and their content checked
+	// when they come back from none.
+	for _, p := range blobs {
+		if created[string(p.hash)] {
+			continue
+		}
+		n := refs[string(p.hash)]
+		var total int64
+		var c int
+		err := tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, compression`,
+			n, p.hash).Scan(&total, &c)
+		if err != nil {
+			return fmt.Errorf("store blob: %w", err)
+		}
+		if total == n {
+			if err := s.blobs.ensureTx(tx, t, p, c); err != nil {
+				return err
+			}
+		}
+	}
+	// Content of the new ones.
+	_, inSQL := s.blobs.(*sqlBlobs)
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(multiRowSQL(`INSERT INTO blob_chunks (hash, seq, data) VALUES `, 3, len(args)/3, ""), args...)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("store blob chunk: %w", err)
+		}
+		return nil
+	}
+	for _, p := range blobs {
+		if !created[string(p.hash)] {
+			continue
+		}
+		data, whole := p.data.view(0, p.size)
+		if !inSQL || !whole || p.size > chunkSize {
+			if err := s.blobs.storeTx(tx, t, p, comp); err != nil {
+				return err
+			}
+			continue
+		}
+		if comp == compressZstd {
+			enc, _ := zstdCodec()
+			data = enc.EncodeAll(data, nil)
+		}
+		args = append(args, p.hash, 0, data)
+		if len(args) == 3*batchRows {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
 var (
 	zstdOnce sync.Once
 	zstdEnc  *zstd.Encoder

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +60,8 @@ func (s *Store) Deliver(ctx context.Context, in *Incoming, targets []Target) []D
 			if err := s.blobs.stage(t, in); err != nil {
 				return err
 			}
-			return t.write(ctx, func(tx *txn) error {
+			op := &appendOp{s: s, t: t, in: in, targets: targets, idx: idx, results: results}
+			return t.w.writeAppend(ctx, func(tx *txn) error {
 				ok := 0
 				for _, i := range idx {
 					var res AppendResult
@@ -86,7 +88,7 @@ func (s *Store) Deliver(ctx context.Context, in *Incoming, targets []Target) []D
 					return errNothingStored
 				}
 				return nil
-			})
+			}, op)
 		})
 		if errors.Is(err, errNothingStored) {
 			err = nil
@@ -152,6 +154,198 @@ func (s *Store) insertMessageTx(tx *txn, t *tenant, tg Target, in *Incoming) (Ap
 	}
 	res.UID, res.ModSeq = UID(uid), modseq
 	return res, nil
+}
+
+// appendOp is a delivery to one database described as data, beside its
+// write function, so that the SQLite group writer can store the deliveries
+// queued together with a few statements per table (insertBatchTx).
+type appendOp struct {
+	s       *Store
+	t       *tenant
+	in      *Incoming
+	targets []Target
+	idx     []int            // the targets of this database
+	results []DeliveryResult // Deliver's, indexed like targets
+}
+
+// errBatchFallback: a target of a batch would fail, or a blob needs more
+// than an insert; the writer then runs the deliveries one by one.
+var errBatchFallback = errors.New("deliveries need the one-by-one path")
+
+// batchRows bounds the rows of one multi-row INSERT (SQLite allows 32766
+// parameters; a message row has 15).
+const batchRows = 32
+
+// insertBatchTx stores the deliveries of ops as insertMessageTx would one
+// target after the other, in order: the same MODSEQs, UIDs, counters, blob
+// references and rows, but with one UPDATE per account and per mailbox and
+// multi-row INSERTs for blobs, chunks and messages, where one by one costs
+// five statements per target. It only handles the case where every target
+// succeeds; anything else returns an error (errBatchFallback when nothing
+// is wrong but the batch) and leaves the group to be run again write by
+// write.
+func insertBatchTx(tx *txn, ops []*appendOp) error {
+	s, t := ops[0].s, ops[0].t
+	now := time.Now()
+	type item struct {
+		op     *appendOp
+		ti     int // index into op.targets and op.results
+		flags  Flags
+		modseq uint64
+		uid    int64
+	}
+	var items []item
+	for _, op := range ops {
+		for _, ti := range op.idx {
+			items = append(items, item{op: op, ti: ti, flags: ParseFlags(op.targets[ti].Options.Flags)})
+		}
+	}
+
+	// One MODSEQ per target from its account's counter, in order; the
+	// account's usage grows by all its targets' sizes at once. If the sum
+	// passes the quota, some target fails: that is the one-by-one path.
+	type account struct {
+		id, n, bytes int64
+		next         uint64
+	}
+	var accounts []*account
+	byAccount := map[int64]*account{}
+	for _, it := range items {
+		id := it.op.targets[it.ti].Account.ID
+		a := byAccount[id]
+		if a == nil {
+			a = &account{id: id}
+			byAccount[id] = a
+			accounts = append(accounts, a)
+		}
+		a.n++
+		a.bytes += it.op.in.size
+	}
+	for _, a := range accounts {
+		var modseq uint64
+		var used, quota int64
+		err := tx.QueryRow(`UPDATE accounts SET modseq = modseq + $1, used_bytes = used_bytes + $2
+			WHERE id = $3 RETURNING modseq, used_bytes, quota_bytes`, a.n, a.bytes, a.id).Scan(&modseq, &used, &quota)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && a.bytes > 0 && quota > 0 && used > quota {
+			return errBatchFallback
+		}
+		if err != nil {
+			return err
+		}
+		a.next = modseq - uint64(a.n) + 1
+	}
+	for i := range items {
+		a := byAccount[items[i].op.targets[items[i].ti].Account.ID]
+		items[i].modseq = a.next
+		a.next++
+	}
+
+	// UIDs in order from each mailbox's UIDNEXT, counters by the sums.
+	type mailboxKey struct{ id, account int64 }
+	type mailbox struct {
+		key                      mailboxKey
+		n, unseen, deleted, size int64
+		highest                  uint64
+		next                     int64
+		uidValidity              uint32
+	}
+	var mailboxes []*mailbox
+	byMailbox := map[mailboxKey]*mailbox{}
+	for _, it := range items {
+		tg := it.op.targets[it.ti]
+		k := mailboxKey{tg.MailboxID, tg.Account.ID}
+		m := byMailbox[k]
+		if m == nil {
+			m = &mailbox{key: k}
+			byMailbox[k] = m
+			mailboxes = append(mailboxes, m)
+		}
+		m.n++
+		m.unseen += int64(b2i(!it.flags.Seen))
+		m.deleted += int64(b2i(it.flags.Deleted))
+		m.size += it.op.in.size
+		m.highest = max(m.highest, it.modseq)
+	}
+	for _, m := range mailboxes {
+		err := tx.QueryRow(`UPDATE mailboxes SET uidnext = uidnext + $1, highest_modseq = $2, messages = messages + $1,
+			unseen = unseen + $3, deleted = deleted + $4, size = size + $5
+			WHERE id = $6 AND account_id = $7 RETURNING uidnext - $1, uidvalidity`,
+			m.n, m.highest, m.unseen, m.deleted, m.size, m.key.id, m.key.account).Scan(&m.next, &m.uidValidity)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && m.next+m.n-1 > maxUID {
+			return errBatchFallback
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i := range items {
+		tg := items[i].op.targets[items[i].ti]
+		m := byMailbox[mailboxKey{tg.MailboxID, tg.Account.ID}]
+		items[i].uid = m.next
+		m.next++
+	}
+
+	if err := s.putBlobsTx(tx, t, ops); err != nil {
+		return err
+	}
+
+	for start := 0; start < len(items); start += batchRows {
+		part := items[start:min(start+batchRows, len(items))]
+		args := make([]any, 0, 15*len(part))
+		for _, it := range part {
+			tg, in := it.op.targets[it.ti], it.op.in
+			date := tg.Options.InternalDate
+			if date.IsZero() {
+				date = now
+			}
+			_, tz := date.Zone()
+			var uidl any
+			if tg.Options.UIDL != "" {
+				uidl = tg.Options.UIDL
+			}
+			args = append(args, tg.MailboxID, it.uid, tg.Account.ID, it.modseq, date.Unix(), tz/60, now.Unix(), in.size, in.hash,
+				it.flags.Seen, it.flags.Answered, it.flags.Flagged, it.flags.Deleted, it.flags.Draft, uidl)
+		}
+		if _, err := tx.Exec(multiRowSQL(`INSERT INTO messages (mailbox_id, uid, account_id, modseq, internal_date, internal_tz,
+			save_date, size, blob, seen, answered, flagged, deleted, draft, uidl) VALUES `, 15, len(part), ""), args...); err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+	}
+	for _, it := range items {
+		if err := insertKeywords(tx, it.op.targets[it.ti].MailboxID, it.uid, it.flags.Keywords); err != nil {
+			return err
+		}
+	}
+	for _, it := range items {
+		tg := it.op.targets[it.ti]
+		res := AppendResult{UIDValidity: byMailbox[mailboxKey{tg.MailboxID, tg.Account.ID}].uidValidity, UID: UID(it.uid), ModSeq: it.modseq}
+		it.op.results[it.ti] = DeliveryResult{AppendResult: res}
+	}
+	return nil
+}
+
+// multiRowSQL returns head followed by rows groups of cols numbered
+// parameters, then tail.
+func multiRowSQL(head string, cols, rows int, tail string) string {
+	var b strings.Builder
+	b.Grow(len(head) + len(tail) + rows*cols*5)
+	b.WriteString(head)
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(r*cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(tail)
+	return b.String()
 }
 
 func insertKeywords(tx *txn, mailboxID, uid int64, keywords []string) error {

@@ -15,6 +15,10 @@ type writeFunc func(tx *txn) error
 // writer runs write transactions against one database.
 type writer interface {
 	write(ctx context.Context, fn writeFunc) error
+	// writeAppend is write for a delivery that op also describes as data:
+	// the SQLite group writer may run it together with the deliveries
+	// queued beside it (see insertBatchTx). fn alone defines what it does.
+	writeAppend(ctx context.Context, fn writeFunc, op *appendOp) error
 	close()
 }
 
@@ -23,9 +27,11 @@ type writer interface {
 const maxBatch = 64
 
 // groupWriter is the single writer of one SQLite file. Writes queue on a
-// channel; the loop takes every write waiting, runs each in its own
-// savepoint inside one BEGIN IMMEDIATE transaction and commits once, so
-// concurrent deliveries share one fsync.
+// channel; the loop takes every write waiting, runs them inside one BEGIN
+// IMMEDIATE transaction and commits once, so concurrent deliveries share
+// one fsync. A group runs first without savepoints, with the deliveries
+// queued next to each other stored as one batch (insertBatchTx); if any
+// write fails, it runs again write by write, each in its own savepoint.
 type groupWriter struct {
 	db    *sql.DB // MaxOpenConns(1), _txlock=immediate
 	stmts *stmtCache
@@ -37,6 +43,7 @@ type groupWriter struct {
 type writeReq struct {
 	ctx context.Context
 	fn  writeFunc
+	op  *appendOp // nil: not a delivery
 	res chan error
 }
 
@@ -47,7 +54,11 @@ func newGroupWriter(db *sql.DB) *groupWriter {
 }
 
 func (g *groupWriter) write(ctx context.Context, fn writeFunc) error {
-	req := &writeReq{ctx: ctx, fn: fn, res: make(chan error, 1)}
+	return g.writeAppend(ctx, fn, nil)
+}
+
+func (g *groupWriter) writeAppend(ctx context.Context, fn writeFunc, op *appendOp) error {
+	req := &writeReq{ctx: ctx, fn: fn, op: op, res: make(chan error, 1)}
 	select {
 	case g.reqs <- req:
 	case <-ctx.Done():
@@ -102,9 +113,10 @@ func (g *groupWriter) run(batch []*writeReq) {
 	var results []error
 	var err error
 	for attempt := 0; ; attempt++ {
-		// First without savepoints (two statements fewer per write); if a
-		// write fails, the group is run again with one savepoint per write,
-		// so that the failure undoes only its own changes.
+		// First without savepoints (two statements fewer per write) and
+		// with the deliveries batched; if a write fails, the group is run
+		// again write by write, each in a savepoint, so that the failure
+		// undoes only its own changes.
 		results, err = g.try(batch, len(batch) > 1 && attempt == 0)
 		if errors.Is(err, errRetryWithSavepoints) {
 			results, err = g.try(batch, false)
@@ -137,10 +149,36 @@ func (g *groupWriter) try(batch []*writeReq, optimistic bool) ([]error, error) {
 	tx := &txn{Tx: sqlTx, stmts: g.stmts}
 	results := make([]error, len(batch))
 	ok := 0
+	// Optimistic runs put deliveries next to each other in one batch, run
+	// before the next write that is not one of them.
+	var ops []*writeReq
+	flush := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		err := runOps(tx, ops)
+		if err != nil {
+			tx.Rollback()
+			if isRetryable(err) {
+				return err
+			}
+			return errRetryWithSavepoints
+		}
+		ok += len(ops)
+		ops = ops[:0]
+		return nil
+	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
+		}
+		if optimistic && r.op != nil {
+			ops = append(ops, r)
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, err
 		}
 		var err error
 		if len(batch) == 1 || optimistic {
@@ -161,6 +199,9 @@ func (g *groupWriter) try(batch []*writeReq, optimistic bool) ([]error, error) {
 			ok++
 		}
 	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
 	if ok == 0 {
 		return results, tx.Rollback()
 	}
@@ -169,6 +210,20 @@ func (g *groupWriter) try(batch []*writeReq, optimistic bool) ([]error, error) {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return results, nil
+}
+
+// runOps runs queued deliveries: together when there are several, alone
+// through their own write function otherwise. Any error means the group
+// must run again write by write.
+func runOps(tx *txn, reqs []*writeReq) error {
+	if len(reqs) == 1 {
+		return reqs[0].fn(tx)
+	}
+	ops := make([]*appendOp, len(reqs))
+	for i, r := range reqs {
+		ops[i] = r.op
+	}
+	return insertBatchTx(tx, ops)
 }
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
@@ -216,6 +271,11 @@ func (w txWriter) try(ctx context.Context, fn writeFunc) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// writeAppend: PostgreSQL runs every delivery in its own transaction.
+func (w txWriter) writeAppend(ctx context.Context, fn writeFunc, _ *appendOp) error {
+	return w.write(ctx, fn)
 }
 
 func (txWriter) close() {}
