@@ -78,7 +78,11 @@ func deliverStdin(ctx context.Context, cfgPath string, req deliverRequest, r io.
 		return lmtp.ExitTempFail, err.Error()
 	}
 	defer s.Close()
-	d := lmtp.NewDeliverer(s, lmtpOptions(c, log))
+	opts, err := lmtpOptions(c, log)
+	if err != nil {
+		return lmtp.ExitTempFail, err.Error()
+	}
+	d := lmtp.NewDeliverer(s, opts)
 
 	br := bufio.NewReader(r)
 	env := &lmtp.Envelope{ID: lmtp.NewID(), From: req.from, UnknownSender: !req.fromSet}

@@ -16,9 +16,14 @@ import (
 func init() { protocols = append(protocols, protocol{name: "lmtp", start: startLMTP}) }
 
 // lmtpOptions are the LMTP settings of the config, for the server and for
-// `letterbox deliver`.
-func lmtpOptions(c *config.Config, log *slog.Logger) lmtp.Options {
+// `letterbox deliver`, Sieve included.
+func lmtpOptions(c *config.Config, log *slog.Logger) (lmtp.Options, error) {
+	so, err := lmtpSieve(c)
+	if err != nil {
+		return lmtp.Options{}, err
+	}
 	return lmtp.Options{
+		Sieve:                   so,
 		Hostname:                c.LMTP.Hostname,
 		RecipientDelimiter:      c.LMTP.RecipientDelimiter,
 		CaseSensitiveLocalParts: c.LMTP.CaseSensitiveLocalParts,
@@ -26,7 +31,7 @@ func lmtpOptions(c *config.Config, log *slog.Logger) lmtp.Options {
 		MaxMessageSize:          c.Limits.MaxMessageSize,
 		MaxConnectionsPerIP:     c.Limits.MaxConnectionsPerIP,
 		Logger:                  log,
-	}
+	}, nil
 }
 
 // startLMTP listens on lmtp.listen and lmtp.socket, whichever are set.
@@ -56,7 +61,11 @@ func startLMTP(ctx context.Context, env *serverEnv) (func(context.Context) error
 		}
 		ls = append(ls, l)
 	}
-	srv := lmtp.NewServer(env.store, lmtpOptions(env.cfg, env.log))
+	opts, err := lmtpOptions(env.cfg, env.log)
+	if err != nil {
+		return nil, err
+	}
+	srv := lmtp.NewServer(env.store, opts)
 	for _, l := range ls {
 		env.log.Info("listening", "proto", "lmtp", "addr", l.Addr().String())
 		go func() {
