@@ -13,22 +13,16 @@ func init() {
 	protocols = append(protocols, protocol{name: "managesieve", start: startManageSieve})
 }
 
-// sieveMaxRedirects is the redirect limit ManageSieve announces
-// (MAXREDIRECTS): package sieve's default, which delivery runs with.
-const sieveMaxRedirects = 4
-
 // startManageSieve listens on managesieve.listen, with STARTTLS when TLS is
-// configured. Scripts are checked by the real Sieve compiler, and the
-// SIEVE capability is its extension list.
+// configured. Scripts are checked by the real Sieve compiler with the
+// options delivery uses, and the SIEVE capability is its extension list.
 func startManageSieve(ctx context.Context, env *serverEnv) (func(context.Context) error, error) {
 	c := env.cfg
 	if c.ManageSieve.Listen == "" {
 		return nil, nil
 	}
-	// The compiler's own limits stay those delivery compiles with, so that
-	// a script accepted here is one delivery can run; max_script_size
-	// (checked by the server first) can only be stricter.
-	opts := &sieve.Options{Limits: sieve.Limits{MaxRedirects: sieveMaxRedirects}}
+	o := sieveOptions(c)
+	opts := &o
 	exts := sieve.Extensions(opts)
 	var notify []string
 	if slices.Contains(exts, "enotify") {
@@ -46,9 +40,11 @@ func startManageSieve(ctx context.Context, env *serverEnv) (func(context.Context
 		},
 		Extensions:    exts,
 		NotifyMethods: notify,
-		MaxRedirects:  sieveMaxRedirects,
+		MaxRedirects:  c.Sieve.MaxRedirects,
 		MaxScripts:    c.ManageSieve.MaxScripts,
-		MaxScriptSize: c.ManageSieve.MaxScriptSize,
+		// The compiler refuses what sieve.max_script_size does not allow:
+		// HAVESPACE and QUOTA/MAXSIZE answer with the smaller limit.
+		MaxScriptSize: min(c.ManageSieve.MaxScriptSize, c.Sieve.MaxScriptSize),
 		MaxLine:       c.Limits.MaxLine,
 		MaxConnsPerIP: c.Limits.MaxConnectionsPerIP,
 		Log:           env.log,
