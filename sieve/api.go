@@ -17,6 +17,15 @@ import (
 // defaults.
 type Options struct {
 	Limits Limits
+	// RecipientDelimiter holds the characters that separate user and
+	// detail in a local part (subaddress, RFC 5233); any one of them
+	// does, as with Dovecot's recipient_delimiter. Default "+".
+	RecipientDelimiter string
+	// DuplicatePeriod is how long the duplicate extension remembers an
+	// id without :seconds (default 14 days); DuplicateMaxPeriod caps
+	// :seconds (default 7 days), as Pigeonhole's sieve_duplicate_*.
+	DuplicatePeriod    time.Duration
+	DuplicateMaxPeriod time.Duration
 	// Includes finds the scripts named by the include extension; nil makes
 	// every include fail (at run time, or at compile time for a script
 	// that names itself).
@@ -46,6 +55,12 @@ type Limits struct {
 }
 
 // SpamtestOptions says where the spam and virus scores are.
+// A header setting is a field name, optionally followed by ':' and a
+// POSIX extended regular expression whose first group holds the value
+// ("X-Spam-Status: score=(-?[0-9.]+)"). SpamTextValues[i] and
+// VirusTextValues[i] are the texts that stand for value i
+// (sieve_spamtest_text_valueI). Without a status header the tests
+// always see "0" (not tested).
 type SpamtestOptions struct {
 	SpamHeader      string // e.g. "X-Spam-Score"
 	SpamMaxHeader   string // header holding the maximum score, or ""
@@ -53,6 +68,7 @@ type SpamtestOptions struct {
 	SpamType        string // "score", "strlen" or "text"
 	SpamTextValues  []string
 	VirusHeader     string
+	VirusMaxHeader  string
 	VirusMaxValue   float64
 	VirusType       string
 	VirusTextValues []string

@@ -153,6 +153,8 @@ type compiler struct {
 	loop int
 	// building is true while the requires at the top are being read.
 	building bool
+	// ext holds per-compile state of extensions (by extension name).
+	ext map[string]any
 }
 
 // Compile parses and validates a script. The error is an *Error naming
@@ -167,7 +169,7 @@ func Compile(name string, src []byte, opts *Options) (*Script, error) {
 		return nil, withScript(err, name)
 	}
 	s := &Script{name: name, requires: map[string]bool{}, opts: opts, limits: lim, globals: map[string]bool{}}
-	c := &compiler{script: s, opts: opts, limits: lim}
+	c := &compiler{script: s, opts: opts, limits: lim, ext: map[string]any{}}
 	body, err := c.block(tree, true)
 	if err != nil {
 		return nil, withScript(err, name)
@@ -305,6 +307,12 @@ func (c *compiler) ifChain(chain []*node) (command, error) {
 			if t, err = c.test(n.tests[0]); err != nil {
 				return nil, err
 			}
+		}
+		// A block guarded by an ihave test that is false is not compiled:
+		// it may use extensions we lack (RFC 5463 section 4).
+		if g, ok := t.(interface{ guardOK() bool }); ok && !g.guardOK() {
+			out.branches = append(out.branches, ifBranch{cond: t})
+			continue
 		}
 		body, err := c.block(n.block, false)
 		if err != nil {

@@ -199,6 +199,9 @@ func buildFileInto(c *compiler, a *args) (any, error) {
 		if f.specialUse, err = c.str(p, 0); err != nil {
 			return nil, err
 		}
+		if f.specialUse.parts == nil && !validSpecialUse(f.specialUse.lit) {
+			return nil, errorAt(p.pos, "invalid special-use flag '%s'", f.specialUse.lit)
+		}
 		f.hasSpecial = true
 	}
 	return f, nil
@@ -229,6 +232,9 @@ func (f *fileintoCmd) exec(r *runtime) error {
 	act := &FileInto{Mailbox: name, Flags: flags, Copy: f.copy, Create: f.create, Message: r.editedMessage()}
 	if f.hasSpecial {
 		act.SpecialUse = r.expand(f.specialUse)
+		if !validSpecialUse(act.SpecialUse) {
+			return r.errorf(f.pos, "invalid special-use flag '%s'", act.SpecialUse)
+		}
 	}
 	return r.addAction(f.pos, act, !f.copy)
 }
@@ -238,7 +244,7 @@ func (f *fileintoCmd) exec(r *runtime) error {
 func (r *runtime) flagList(list []str) []string {
 	var out []string
 	for _, s := range list {
-		out = addFlags(out, strings.Fields(r.expand(s)))
+		out = addFlags(out, validFlags(strings.Fields(r.expand(s))))
 	}
 	return out
 }
@@ -477,22 +483,33 @@ func (c *compiler) addressPart(a *args) addressPart {
 // server's default recipient delimiter.
 const detailSeparator = "+"
 
+// recipientDelimiter is the set of subaddress separators in use.
+func (o *Options) recipientDelimiter() string {
+	if o == nil || o.RecipientDelimiter == "" {
+		return detailSeparator
+	}
+	return o.RecipientDelimiter
+}
+
 // extract returns the part of local@domain the test compares; ok is
 // false when the address has no such part (:detail without separator).
-func (p addressPart) extract(local, domain string) (string, bool) {
+// Any character of sep separates user and detail; the first one found
+// counts (Dovecot's recipient_delimiter).
+func (p addressPart) extract(local, domain, sep string) (string, bool) {
 	switch p {
 	case "localpart":
 		return local, true
 	case "domain":
 		return domain, true
 	case "user":
-		if i := strings.Index(local, detailSeparator); i >= 0 {
+		if i := strings.IndexAny(local, sep); i >= 0 {
 			return local[:i], true
 		}
 		return local, true
 	case "detail":
-		if i := strings.Index(local, detailSeparator); i >= 0 {
-			return local[i+len(detailSeparator):], true
+		if i := strings.IndexAny(local, sep); i >= 0 {
+			_, n := utf8.DecodeRuneInString(local[i:])
+			return local[i+n:], true
 		}
 		return "", false
 	}
@@ -505,6 +522,7 @@ func (p addressPart) extract(local, domain string) (string, bool) {
 type addressTest struct {
 	names []str
 	part  addressPart
+	sep   string
 	sel   *headerSel
 	m     *matcher
 }
@@ -522,7 +540,7 @@ func buildAddress(c *compiler, a *args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &addressTest{names: names, part: c.addressPart(a), sel: sel, m: m}, nil
+	return &addressTest{names: names, part: c.addressPart(a), sep: c.opts.recipientDelimiter(), sel: sel, m: m}, nil
 }
 
 func (t *addressTest) eval(r *runtime) (bool, error) {
@@ -534,7 +552,7 @@ func (t *addressTest) eval(r *runtime) (bool, error) {
 		}
 		var vals []string
 		for _, v := range raw {
-			vals = append(vals, addressValues(v, t.part)...)
+			vals = append(vals, addressValuesSep(v, t.part, t.sep)...)
 		}
 		if t.m.typ == mCount {
 			all = append(all, vals...)
@@ -555,6 +573,11 @@ func (t *addressTest) eval(r *runtime) (bool, error) {
 // address at all is compared whole, as a string (RFC 5228 section 5.1
 // leaves this to the implementation; Pigeonhole does the same).
 func addressValues(v string, part addressPart) []string {
+	return addressValuesSep(v, part, detailSeparator)
+}
+
+// addressValuesSep is addressValues with the subaddress separators sep.
+func addressValuesSep(v string, part addressPart, sep string) []string {
 	var out []string
 	found := false
 	for _, a := range message.ParseAddressList(unfold(v)) {
@@ -569,7 +592,7 @@ func addressValues(v string, part addressPart) []string {
 		if domain == message.MissingDomain {
 			domain = ""
 		}
-		if s, ok := part.extract(local, domain); ok {
+		if s, ok := part.extract(local, domain, sep); ok {
 			out = append(out, s)
 		}
 	}
@@ -582,6 +605,7 @@ func addressValues(v string, part addressPart) []string {
 type envelopeTest struct {
 	parts []str
 	part  addressPart
+	sep   string
 	m     *matcher
 }
 
@@ -601,7 +625,7 @@ func buildEnvelope(c *compiler, a *args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &envelopeTest{parts: parts, part: c.addressPart(a), m: m}, nil
+	return &envelopeTest{parts: parts, part: c.addressPart(a), sep: c.opts.recipientDelimiter(), m: m}, nil
 }
 
 func (t *envelopeTest) eval(r *runtime) (bool, error) {
@@ -628,7 +652,7 @@ func (t *envelopeTest) eval(r *runtime) (bool, error) {
 			vals = []string{""}
 		} else {
 			local, domain := splitAddr(addr)
-			if s, ok := t.part.extract(local, domain); ok {
+			if s, ok := t.part.extract(local, domain, t.sep); ok {
 				vals = []string{s}
 			}
 		}

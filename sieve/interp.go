@@ -232,8 +232,10 @@ func (r *runtime) setMatch(caps []string) {
 	if !r.script.requires["variables"] {
 		return
 	}
-	if len(caps) > 10 {
-		caps = caps[:10]
+	// RFC 5229 asks for ${0} to ${9} at least; Pigeonhole keeps ${0}
+	// to ${32}, and scripts written for it use them.
+	if len(caps) > 33 {
+		caps = caps[:33]
 	}
 	r.match = append(r.match[:0], caps...)
 }
