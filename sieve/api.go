@@ -36,6 +36,17 @@ type Options struct {
 	// Disabled lists extensions that are not offered (not advertised,
 	// refused by require).
 	Disabled []string
+	// EditHeader tunes the editheader extension (RFC 5293).
+	EditHeader EditHeaderOptions
+}
+
+// EditHeaderOptions are Pigeonhole's sieve_editheader_forbid_add and
+// sieve_editheader_forbid_delete (sieve_editheader_protected is both).
+// Received and Auto-Submitted can never be deleted; Subject can always be
+// added and deleted (RFC 5293 section 6). Names compare case-insensitively.
+type EditHeaderOptions struct {
+	ForbidAdd    []string
+	ForbidDelete []string
 }
 
 // Limits bound what one script may cost. Zero fields take the defaults.
@@ -52,6 +63,10 @@ type Limits struct {
 	MaxIncludes     int           // scripts included by one run; default 255
 	MaxIncludeDepth int           // nesting of includes; default 10
 	MaxHeaderSize   int           // editheader: bytes of an added field; default 2 KiB
+	// MaxBodySize bounds what body tests and extracttext read of one MIME
+	// part (or of the raw body): bytes after transfer decoding; the rest
+	// is not seen. Default 1 MiB.
+	MaxBodySize int
 }
 
 // SpamtestOptions says where the spam and virus scores are.

@@ -51,6 +51,9 @@ type cmdDef struct {
 	// build turns validated arguments into a command (isTest false:
 	// command) or a test (isTest true: test).
 	build func(c *compiler, a *args) (any, error)
+	// enter, when set, runs before the block is compiled; the function it
+	// returns runs after (foreverypart tracks the loops around break so).
+	enter func(c *compiler, a *args) (leave func(), err error)
 }
 
 var (
@@ -69,6 +72,9 @@ type extDef struct {
 	// implies lists extensions this one makes available too (e.g.
 	// spamtestplus brings spamtest's test).
 	implies []string
+	// needs lists extensions that must be required with this one (RFC
+	// 5703 section 7: extracttext needs variables and foreverypart).
+	needs []string
 }
 
 func registerExtension(e *extDef) {
@@ -174,8 +180,35 @@ func Compile(name string, src []byte, opts *Options) (*Script, error) {
 	if err != nil {
 		return nil, withScript(err, name)
 	}
+	if err := c.checkNeeds(); err != nil {
+		return nil, withScript(err, name)
+	}
 	s.body = body
 	return s, nil
+}
+
+// checkNeeds refuses a script that requires an extension without one it
+// needs.
+func (c *compiler) checkNeeds() error {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	var names []string
+	for name := range c.script.requires {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		e := extensions[name]
+		if e == nil {
+			continue
+		}
+		for _, need := range e.needs {
+			if !c.script.requires[need] {
+				return errorAt(Pos{}, "the %s extension cannot be used without the %s extension", name, need)
+			}
+		}
+	}
+	return nil
 }
 
 func withScript(err error, name string) error {
@@ -206,6 +239,7 @@ func (o *Options) limits() Limits {
 	def(&l.MaxIncludes, 255)
 	def(&l.MaxIncludeDepth, 10)
 	def(&l.MaxHeaderSize, 2<<10)
+	def(&l.MaxBodySize, 1<<20)
 	if l.MaxCPU <= 0 {
 		l.MaxCPU = 2e9
 	}
@@ -343,7 +377,15 @@ func (c *compiler) command(n *node) (command, error) {
 		return nil, err
 	}
 	if d.block {
-		if a.body, err = c.block(n.block, false); err != nil {
+		leave := func() {}
+		if d.enter != nil {
+			if leave, err = d.enter(c, a); err != nil {
+				return nil, err
+			}
+		}
+		a.body, err = c.block(n.block, false)
+		leave()
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -23,6 +23,9 @@ type Message struct {
 	size    int64 // of the whole original message
 	// edited is true for a copy changed by editheader.
 	edited bool
+	// mime is the MIME structure, parsed on first use (mimepart.go);
+	// copies share it.
+	mime *mimeTree
 }
 
 type field struct {
@@ -50,7 +53,7 @@ func NewMessage(r io.ReaderAt, size int64) (*Message, error) {
 	}
 	buf = buf[:got]
 	fields, off := parseHeader(buf)
-	return &Message{fields: fields, body: r, bodyOff: int64(off), size: size}, nil
+	return &Message{fields: fields, body: r, bodyOff: int64(off), size: size, mime: &mimeTree{}}, nil
 }
 
 // parseHeader splits a header block into fields and returns the offset
