@@ -63,14 +63,33 @@ func actionName(a Action) string {
 // keep.
 func (r *runtime) addAction(p Pos, a Action, cancelsKeep bool) error {
 	res := r.res
-	for _, prev := range res.Actions {
+	for i, prev := range res.Actions {
 		if isReject(a) && conflictsWithReject(prev) || isReject(prev) && conflictsWithReject(a) {
+			if i < r.executed {
+				// An earlier script of the sequence already carried prev
+				// out: not an error, but never a second response to the
+				// sender (Pigeonhole's multiscript rules).
+				_, prevVacation := prev.(*Vacation)
+				switch {
+				case isReject(a) && deliverKey(prev) != "", isReject(prev) && deliverKey(a) != "":
+					continue
+				case isReject(a) && prevVacation:
+					return r.addAction(p, &Discard{}, true)
+				}
+				if cancelsKeep {
+					r.keep = false
+				}
+				return nil
+			}
 			return r.errorf(p, "%s action conflicts with earlier %s action", actionName(a), actionName(prev))
 		}
 	}
 	if _, ok := a.(*Vacation); ok {
-		for _, prev := range res.Actions {
+		for i, prev := range res.Actions {
 			if _, dup := prev.(*Vacation); dup {
+				if i < r.executed {
+					return nil
+				}
 				return r.errorf(p, "duplicate vacation action")
 			}
 		}
@@ -114,9 +133,8 @@ func (r *runtime) addAction(p Pos, a Action, cancelsKeep bool) error {
 func mergeDelivery(prev, next Action) Action {
 	switch n := next.(type) {
 	case *Keep:
-		if p, ok := prev.(*FileInto); ok {
-			return &FileInto{Mailbox: p.Mailbox, Flags: n.Flags, Message: n.Message}
-		}
+		// fileinto "INBOX" then keep is the keep (Pigeonhole marks the
+		// merged store as keep; multiscript/conflicts.svtest).
 		return n
 	case *FileInto:
 		c := *n
@@ -125,7 +143,7 @@ func mergeDelivery(prev, next Action) Action {
 			c.Create = p.Create || n.Create
 		}
 		if _, ok := prev.(*Keep); ok {
-			c.Copy = false
+			return &Keep{Flags: n.Flags, Message: n.Message}
 		}
 		return &c
 	case *Redirect:

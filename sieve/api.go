@@ -38,6 +38,43 @@ type Options struct {
 	Disabled []string
 	// EditHeader tunes the editheader extension (RFC 5293).
 	EditHeader EditHeaderOptions
+	// Vacation tunes the vacation extension (RFC 5230, RFC 6131).
+	Vacation VacationOptions
+	// UserEmail is the user's own address when it is neither the envelope
+	// recipient nor the original recipient (Pigeonhole's sieve_user_email).
+	UserEmail string
+	// Uploading marks a compile for ManageSieve PUTSCRIPT/CHECKSCRIPT: an
+	// included script that does not exist yet, or an include loop, is not
+	// an error until the script runs (as Pigeonhole does on upload).
+	Uploading bool
+}
+
+// VacationOptions are Pigeonhole's sieve_vacation_* settings.
+type VacationOptions struct {
+	// MinPeriod, DefaultPeriod and MaxPeriod bound :days and :seconds.
+	// Defaults: 1 day, 7 days, no maximum. A negative MinPeriod means no
+	// minimum (sieve_vacation_min_period = 0); MaxPeriod 0 means none.
+	MinPeriod     time.Duration
+	DefaultPeriod time.Duration
+	MaxPeriod     time.Duration
+	// DefaultSubject is the subject when the script gives none and the
+	// message has none; default "Automated reply".
+	DefaultSubject string
+	// DefaultSubjectTemplate makes the subject from the original one
+	// ("%{subject}" stands for it); default "Auto: %{subject}".
+	DefaultSubjectTemplate string
+	// UseOriginalRecipient also accepts the original recipient (ORCPT) as
+	// one of the user's addresses.
+	UseOriginalRecipient bool
+	// DontCheckRecipient answers even when none of the user's addresses
+	// is in To, Cc, Bcc, Resent-To or Resent-Cc.
+	DontCheckRecipient bool
+	// SendFromRecipient sends the reply with the recipient as envelope
+	// sender instead of the null sender (RFC 5230 section 5.1 allows it).
+	SendFromRecipient bool
+	// ToHeaderIgnoreEnvelope takes the reply's To from the Sender,
+	// Resent-From or From field even when it is not the envelope sender.
+	ToHeaderIgnoreEnvelope bool
 }
 
 // EditHeaderOptions are Pigeonhole's sieve_editheader_forbid_add and

@@ -167,6 +167,7 @@ type compiler struct {
 // the line and column.
 func Compile(name string, src []byte, opts *Options) (*Script, error) {
 	lim := opts.limits()
+	defer beginIncludes()()
 	if len(src) > lim.MaxScriptSize {
 		return nil, &Error{Script: name, Msg: fmt.Sprintf("script is too large (%d bytes, limit %d)", len(src), lim.MaxScriptSize)}
 	}

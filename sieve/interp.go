@@ -44,6 +44,9 @@ type runtime struct {
 	included map[string]bool // "location/name" of scripts run once
 	// ext holds per-run state of extensions (by extension name).
 	ext map[string]any
+	// executed counts the leading actions of res that an earlier script
+	// of a sequence already carried out; they no longer conflict.
+	executed int
 }
 
 // Run runs the script against in and returns what it decided. It never
@@ -68,6 +71,8 @@ func RunSequence(ctx context.Context, scripts []*Script, in *Input) *Result {
 		if !r.runScript(s) || !r.keep {
 			break
 		}
+		// Dovecot executes each script's actions before the next runs.
+		r.executed = len(r.res.Actions)
 	}
 	return r.finish()
 }
