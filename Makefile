@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCRLF$$' -fuzztime=$(FUZZTIME) ./lmtp/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./managesieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./managesieve/
+	$(GO) test -run='^$$' -fuzz='^FuzzMimeBody$$' -fuzztime=$(FUZZTIME) ./sieve/
 
 clean:
 	rm -f letterbox
