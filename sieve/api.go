@@ -127,7 +127,10 @@ type SpamtestOptions struct {
 }
 
 // Loader finds an included script by location ("personal" or "global")
-// and name and compiles it (Loader implementations call Compile).
+// and name and compiles it (Loader implementations call Compile, on the
+// calling goroutine: the include extension follows the nested compiles
+// to find loops). A script that does not exist is an error wrapping
+// fs.ErrNotExist; any other error refuses the including script.
 type Loader interface {
 	LoadScript(location, name string) (*Script, error)
 }
