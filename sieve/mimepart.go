@@ -98,7 +98,25 @@ type mimeRun struct {
 	// r.msg's, which editheader changes); cached counts their bytes.
 	headers map[*message.Part][]field
 	cached  int
+	// contents caches decoded part contents, so that a script with many
+	// body tests decodes each part once; contentBytes counts them.
+	contents     map[contentKey]cachedContent
+	contentBytes int
 }
+
+type contentKey struct {
+	p    *message.Part
+	text bool // partText (HTML as text) rather than partContent
+}
+
+type cachedContent struct {
+	s  string
+	ok bool
+}
+
+// maxCachedContent bounds the decoded contents a run keeps; past it,
+// parts are decoded again when a test needs them.
+const maxCachedContent = 4 << 20
 
 // maxCachedHeaders bounds the part header bytes a run keeps; past it,
 // headers are read again when needed.
@@ -117,7 +135,8 @@ func (r *runtime) mimeState() (*mimeRun, error) {
 	if err != nil {
 		return nil, r.errorf(Pos{}, "cannot read the message structure: %v", err)
 	}
-	st := &mimeRun{tree: r.msg.mime, root: root, headers: map[*message.Part][]field{}}
+	st := &mimeRun{tree: r.msg.mime, root: root, headers: map[*message.Part][]field{},
+		contents: map[contentKey]cachedContent{}}
 	r.ext["mimepart"] = st
 	return st, nil
 }
@@ -206,6 +225,22 @@ func firstValue(fields []field, name string) (string, bool) {
 // most limit bytes of it. ok is false when the content cannot be
 // decoded (an unknown transfer encoding): such a part is not searched.
 func (r *runtime) partContent(st *mimeRun, p *message.Part, limit int) (string, bool) {
+	if c, hit := st.contents[contentKey{p, false}]; hit {
+		return c.s, c.ok
+	}
+	s, ok := r.decodePart(st, p, limit)
+	st.remember(contentKey{p, false}, s, ok)
+	return s, ok
+}
+
+func (st *mimeRun) remember(k contentKey, s string, ok bool) {
+	if st.contentBytes+len(s) <= maxCachedContent {
+		st.contentBytes += len(s)
+		st.contents[k] = cachedContent{s, ok}
+	}
+}
+
+func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, bool) {
 	typ, sub := partType(p)
 	var h gomessage.Header
 	ct := typ + "/" + sub
@@ -226,8 +261,10 @@ func (r *runtime) partContent(st *mimeRun, p *message.Part, limit int) (string, 
 	}
 	// An unknown charset leaves the bytes as they are; a broken base64 or
 	// quoted-printable body gives what decoded before the damage.
-	b, _ := io.ReadAll(io.LimitReader(e.Body, int64(limit)))
-	return string(b), true
+	var b strings.Builder
+	b.Grow(int(min(p.BodySize, int64(limit))))
+	io.Copy(&b, io.LimitReader(e.Body, int64(limit)))
+	return b.String(), true
 }
 
 // partText is what :text and extracttext see of leaf part p: its decoded
@@ -239,14 +276,18 @@ func (r *runtime) partText(st *mimeRun, p *message.Part, limit int) (string, boo
 	if typ != "text" && !isHTML || p.Flags&(message.PartMultipart|message.PartMessage) != 0 {
 		return "", false
 	}
-	s, ok := r.partContent(st, p, limit)
-	if !ok {
-		return "", false
+	if !isHTML {
+		return r.partContent(st, p, limit)
 	}
-	if isHTML {
+	if c, hit := st.contents[contentKey{p, true}]; hit {
+		return c.s, c.ok
+	}
+	s, ok := r.partContent(st, p, limit)
+	if ok {
 		s = htmlToText(s)
 	}
-	return s, true
+	st.remember(contentKey{p, true}, s, ok)
+	return s, ok
 }
 
 // preambleEpilogue returns the text before the first boundary and after
