@@ -148,6 +148,13 @@ func normalizeAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
 	if err != nil {
+		// net/mail refuses white space around "@" and inside "<...>",
+		// which RFC 5322's obsolete syntax allows and Pigeonhole accepts
+		// ("stephan @ example.org", "Name< a@b >").
+		if l := message.ParseAddressList(s); len(l) == 1 && !l[0].IsGroupStart() &&
+			l[0].Mailbox != message.MissingMailbox && l[0].Host != message.MissingDomain && l[0].Host != "" {
+			return l[0].Mailbox + "@" + l[0].Host, nil
+		}
 		return "", err
 	}
 	if !strings.Contains(a.Address, "@") {
@@ -586,6 +593,12 @@ func addressValuesSep(v string, part addressPart, sep string) []string {
 		}
 		found = true
 		local, domain := a.Mailbox, a.Host
+		invalid := local == message.MissingMailbox || domain == message.MissingDomain
+		if invalid && part != "all" {
+			// A syntactically invalid address has no local part or
+			// domain to match (RFC 5228 section 5.1); :all still sees it.
+			continue
+		}
 		if local == message.MissingMailbox {
 			local = ""
 		}

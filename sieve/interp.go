@@ -155,6 +155,16 @@ func (r *runtime) step() error {
 	return nil
 }
 
+// checkDeadline stops a run past its CPU time limit. step looks at the
+// clock only every 1024 steps; a single costly step (a regular
+// expression) checks on its own.
+func (r *runtime) checkDeadline() error {
+	if time.Now().After(r.deadline) {
+		return errorAt(Pos{}, "execution exceeded the CPU time limit (%v)", r.script.limits.MaxCPU)
+	}
+	return nil
+}
+
 // expand returns the value of a compiled string with its variable
 // references replaced.
 func (r *runtime) expand(s str) string {

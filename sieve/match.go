@@ -295,11 +295,21 @@ func (m *matcher) one(r *runtime, v string, i int, key string) (bool, error) {
 				return false, err
 			}
 		}
-		sub := re.FindStringSubmatch(v)
-		if sub == nil {
+		// Asking only whether it matches costs a fraction of finding the
+		// groups (Go's engine carries them through every state), and most
+		// keys do not match: find the groups only for a match that sets
+		// match variables. One match can take long: check the CPU limit
+		// after each, not only every 1024 steps.
+		ok := re.MatchString(v)
+		if err := r.checkDeadline(); err != nil {
+			return false, err
+		}
+		if !ok {
 			return false, nil
 		}
-		r.setMatch(sub)
+		if r.script.requires["variables"] {
+			r.setMatch(re.FindStringSubmatch(v))
+		}
 		return true, nil
 	}
 	return false, nil

@@ -239,7 +239,9 @@ func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' 
 
 func decodeHexPairs(s string) (string, bool) {
 	f, ok := hexFields(s)
-	if !ok {
+	if !ok || len(f) == 0 {
+		// "${hex:}" encodes nothing: it stays as written, as Pigeonhole
+		// leaves it.
 		return "", false
 	}
 	var b []byte
@@ -257,7 +259,7 @@ func decodeHexPairs(s string) (string, bool) {
 
 func decodeUnicodeSeq(s string, p Pos) (string, bool, error) {
 	f, ok := hexFields(s)
-	if !ok {
+	if !ok || len(f) == 0 {
 		return "", false, nil
 	}
 	var b strings.Builder
