@@ -529,7 +529,6 @@ func (p addressPart) extract(local, domain, sep string) (string, bool) {
 type addressTest struct {
 	names []str
 	part  addressPart
-	sep   string
 	sel   *headerSel
 	m     *matcher
 }
@@ -547,7 +546,7 @@ func buildAddress(c *compiler, a *args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &addressTest{names: names, part: c.addressPart(a), sep: c.opts.recipientDelimiter(), sel: sel, m: m}, nil
+	return &addressTest{names: names, part: c.addressPart(a), sel: sel, m: m}, nil
 }
 
 func (t *addressTest) eval(r *runtime) (bool, error) {
@@ -559,7 +558,7 @@ func (t *addressTest) eval(r *runtime) (bool, error) {
 		}
 		var vals []string
 		for _, v := range raw {
-			vals = append(vals, addressValuesSep(v, t.part, t.sep)...)
+			vals = append(vals, addressValuesSep(v, t.part, r.script.opts.recipientDelimiter())...)
 		}
 		if t.m.typ == mCount {
 			all = append(all, vals...)
@@ -618,7 +617,6 @@ func addressValuesSep(v string, part addressPart, sep string) []string {
 type envelopeTest struct {
 	parts []str
 	part  addressPart
-	sep   string
 	m     *matcher
 }
 
@@ -638,7 +636,7 @@ func buildEnvelope(c *compiler, a *args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &envelopeTest{parts: parts, part: c.addressPart(a), sep: c.opts.recipientDelimiter(), m: m}, nil
+	return &envelopeTest{parts: parts, part: c.addressPart(a), m: m}, nil
 }
 
 func (t *envelopeTest) eval(r *runtime) (bool, error) {
@@ -665,7 +663,7 @@ func (t *envelopeTest) eval(r *runtime) (bool, error) {
 			vals = []string{""}
 		} else {
 			local, domain := splitAddr(addr)
-			if s, ok := t.part.extract(local, domain, t.sep); ok {
+			if s, ok := t.part.extract(local, domain, r.script.opts.recipientDelimiter()); ok {
 				vals = []string{s}
 			}
 		}
