@@ -75,6 +75,11 @@ func (f *filter) userScript(ctx context.Context, a *storage.Account) (*sieve.Scr
 	if err != nil {
 		return nil, err
 	}
+	if s.Requires("include") {
+		// Included scripts are read at compile time and may change on
+		// their own: compile such a script for every delivery.
+		return s, nil
+	}
 	f.mu.Lock()
 	if len(f.cache) >= maxCachedScripts {
 		clear(f.cache)
@@ -219,6 +224,9 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 		log.Warn("sieve: message not readable, keeping", "err", err)
 		return decision{copies: []copyPlan{{mailbox: keep}}}
 	}
+	if p := in.Parsed(); p != nil {
+		msg.SetStructure(p) // storage parsed these very bytes
+	}
 	input := &sieve.Input{
 		Message:   msg,
 		Envelope:  sieve.Envelope{From: env.From, To: rc.Address},
@@ -320,19 +328,26 @@ func (d *Deliverer) afterDelivery(ctx context.Context, env *Envelope, rc *Recipi
 		return
 	}
 	log := d.log.With("id", env.ID, "rcpt", rc.Address)
+	vacationSent := true
 	for _, v := range dec.vacations {
+		var err error
 		if d.filter.opts.Relay == nil || d.filter.opts.Relay.Addr == "" {
-			log.Warn("sieve: vacation reply not sent: no relay configured", "to", v.To)
-			continue
+			err = outbound.ErrNoRelay
+		} else {
+			err = d.filter.opts.Relay.Send(ctx, v.From, []string{v.To}, bytes.NewReader(v.Reply))
 		}
-		if err := d.filter.opts.Relay.Send(ctx, v.From, []string{v.To}, bytes.NewReader(v.Reply)); err != nil {
+		if err != nil {
 			log.Warn("sieve: vacation reply not sent", "to", v.To, "err", err)
+			vacationSent = false
 			continue
 		}
 		log.Info("sieve: vacation reply sent", "to", v.To)
 	}
 	now := time.Now()
 	for _, t := range dec.track {
+		if t.Kind == "vacation" && !vacationSent {
+			continue // not answered: the next message may try again
+		}
 		if err := d.store.SieveTrack(ctx, rc.Account, t.Kind, t.Key, now.Add(t.Period)); err != nil {
 			log.Warn("sieve: tracking not recorded", "kind", t.Kind, "err", err)
 		}

@@ -22,6 +22,9 @@ func startManageSieve(ctx context.Context, env *serverEnv) (func(context.Context
 		return nil, nil
 	}
 	o := sieveOptions(c)
+	// An uploaded script may include one the user uploads next: as
+	// Pigeonhole, check includes when the script runs, not on upload.
+	o.Uploading = true
 	opts := &o
 	exts := sieve.Extensions(opts)
 	var notify []string
