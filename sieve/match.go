@@ -27,10 +27,11 @@ var comparators = map[string]*comparator{
 }
 
 // comparatorExt names the extension that makes a comparator available;
-// i;octet and i;ascii-casemap are always there (RFC 5228 section 2.7.3).
+// i;octet and i;ascii-casemap are always there (RFC 5228 section 2.7.3),
+// and so is i;unicode-casemap, as in Pigeonhole (scripts written for
+// Dovecot use it without require; comparators/i-unicode-casemap.svtest).
 var comparatorExt = map[string]string{
-	"i;ascii-numeric":   "comparator-i;ascii-numeric",
-	"i;unicode-casemap": "comparator-i;unicode-casemap",
+	"i;ascii-numeric": "comparator-i;ascii-numeric",
 }
 
 func asciiUpper(s string) string {

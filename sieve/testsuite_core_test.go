@@ -37,7 +37,7 @@ if header :regex "subject" "^caf(.) (t.*)$" { fileinto "${1}-${2}"; }`, testMsg,
 // An invalid address matches neither :localpart nor :domain (RFC 5228
 // section 5.1; Pigeonhole's test-address.svtest "Invalid addresses").
 func TestAddressInvalidParts(t *testing.T) {
-	msg := "From: stephan@\nTo: @example.org\nCc: nonsense\nBcc: nico@frop.example.com, @example.org\n\nTest.\n"
+	msg := "From: stephan@\nTo: @example.org\nCc: nonsense\nResent-To:\nBcc: nico@frop.example.com, @example.org\n\nTest.\n"
 	for _, c := range []struct {
 		test string
 		want bool
@@ -47,6 +47,8 @@ func TestAddressInvalidParts(t *testing.T) {
 		{`address :is :localpart "bcc" ""`, false},
 		{`address :is :localpart "bcc" "nico"`, true},
 		{`address :is :all "cc" "nonsense"`, true},
+		{`address :is :all "resent-to" ""`, true},
+		{`address :is :localpart "resent-to" ""`, false},
 	} {
 		res := run(t, "if "+c.test+" { discard; }", msg, Envelope{})
 		if got := !res.ImplicitKeep; got != c.want || res.Err != nil {
@@ -82,5 +84,25 @@ func TestNormalizeAddressSpaces(t *testing.T) {
 		if got, err := normalizeAddress(in); err == nil {
 			t.Errorf("%q: accepted as %q", in, got)
 		}
+	}
+}
+
+// A header name no field can have compiles and matches nothing
+// (Pigeonhole's test-header.svtest "Invalid header name").
+func TestInvalidHeaderNameMatchesNothing(t *testing.T) {
+	for _, test := range []string{`header :contains "subject:" ""`, `header :contains "to!" ""`,
+		`exists "subject:"`, `address :contains "from:" ""`, `header :contains "" ""`} {
+		res := run(t, "if "+test+" { discard; }", testMsg, Envelope{})
+		if !res.ImplicitKeep || res.Err != nil {
+			t.Errorf("%s matched (%v)", test, res.Err)
+		}
+	}
+}
+
+// i;unicode-casemap needs no require, as in Pigeonhole.
+func TestUnicodeCasemapWithoutRequire(t *testing.T) {
+	res := run(t, `if header :contains :comparator "i;unicode-casemap" "subject" "CAFÉ" { discard; }`, testMsg, Envelope{})
+	if res.ImplicitKeep || res.Err != nil {
+		t.Fatalf("did not match: %v", res.Err)
 	}
 }

@@ -89,9 +89,8 @@ type tsSuite struct {
 	main       *runtime // the .svtest script's runtime; its result is "the result"
 	mainScript *Script
 
-	executed  int  // actions of the result carried out already
-	keepDone  bool // implicit keep of the result carried out already
-	trackDone int  // Track entries of the result recorded already
+	executed int  // actions of the result carried out already
+	keepDone bool // implicit keep of the result carried out already
 
 	compiled     *Script
 	compiledPath string
@@ -101,7 +100,6 @@ type tsSuite struct {
 
 	store *tsStore
 	smtp  []tsMail
-	seen  map[string]bool // Tracker: what executed results tracked
 
 	config      map[string]string
 	unsupported []string // test_config_set settings not mapped
@@ -135,19 +133,23 @@ const tsDefaultMessage = "From: sender@example.com\r\nTo: recipient@example.org\
 
 func newSuite(ctx context.Context, dir string) *tsSuite {
 	st := &tsSuite{
-		ctx: ctx, dir: dir, opts: &Options{}, store: newTSStore(), seen: map[string]bool{},
+		ctx: ctx, dir: dir, opts: &Options{}, store: newTSStore(),
 		binaries: map[string]string{}, config: map[string]string{},
 		logf: func(string, ...any) {},
 	}
 	st.opts.Includes = &tsLoader{st: st}
-	st.in = &Input{Mailboxes: st.store, Tracker: st, Now: time.Now()}
+	// Pigeonhole's testsuite runs as the mail server ("MS") would.
+	st.in = &Input{Mailboxes: st.store, Tracker: st, Now: time.Now(), Env: map[string]string{"location": "MS"}}
 	m, _ := ParseMessage([]byte(tsDefaultMessage))
 	st.setMessage(nil, m)
 	return st
 }
 
-// Seen implements Tracker over what executed results recorded.
-func (st *tsSuite) Seen(kind, key string) bool { return st.seen[kind+"\x00"+key] }
+// Seen implements Tracker. Like Pigeonhole's testsuite (which has no
+// duplicate_check), nothing was ever seen: results record no Track
+// entries, so vacation answers every time and duplicate sees only the
+// ids of its own run.
+func (st *tsSuite) Seen(kind, key string) bool { return false }
 
 // setMessage makes m the message under test and derives the envelope
 // from its header as Pigeonhole's testsuite does.
@@ -202,7 +204,7 @@ func (st *tsSuite) reset(r *runtime) {
 			delete(m.ext, k)
 		}
 	}
-	st.executed, st.keepDone, st.trackDone = 0, false, 0
+	st.executed, st.keepDone = 0, false
 	m.executed = 0
 	if r != nil && r != m {
 		r.res, r.keep, r.flags, r.msg = m.res, true, nil, m.msg
@@ -461,10 +463,6 @@ func (tsResultExecute) eval(r *runtime) (bool, error) {
 	if m.keep {
 		st.keepDone = true
 	}
-	for _, t := range m.res.Track[min(st.trackDone, len(m.res.Track)):] {
-		st.seen[t.Kind+"\x00"+t.Key] = true
-	}
-	st.trackDone = len(m.res.Track)
 	return ok, nil
 }
 
@@ -847,7 +845,10 @@ func (st *tsSuite) compile(rel string) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimSuffix(filepath.Base(rel), ".sieve")
+	// Named by its path: a script of the test folder is not the personal
+	// script of the same base name (include/execute/namespace.sieve
+	// includes :personal "namespace").
+	name := strings.TrimSuffix(filepath.ToSlash(rel), ".sieve")
 	return Compile(name, src, st.opts)
 }
 
@@ -932,9 +933,6 @@ func (t *tsMultiscriptTest) eval(r *runtime) (bool, error) {
 		st.errs = append(st.errs, res.Err.Error())
 	}
 	ok := st.execute(res.Actions, res.ImplicitKeep, res.ImplicitKeepFlags, res.ImplicitKeepMessage)
-	for _, tr := range res.Track {
-		st.seen[tr.Kind+"\x00"+tr.Key] = true
-	}
 	return ok && res.Err == nil, nil
 }
 
@@ -1006,8 +1004,29 @@ func (c *tsConfigCmd) exec(r *runtime) error {
 			st.unsupported = append(st.unsupported, key)
 		}
 	}
+	if strings.HasPrefix(key, "sieve_editheader_header") {
+		st.editHeaderFilters()
+	}
 	st.applyLimits()
 	return nil
+}
+
+// editHeaderFilters sets the editheader options from Dovecot's filter
+// settings: sieve_editheader_header lists the active filters by name;
+// each one's settings (sieve_editheader_header/NAME/forbid_add = yes)
+// stay set while the list changes.
+func (st *tsSuite) editHeaderFilters() {
+	var eh EditHeaderOptions
+	for _, name := range strings.Fields(st.config["sieve_editheader_header"]) {
+		prefix := "sieve_editheader_header/" + name + "/"
+		if b, _ := tsBool(st.config[prefix+"forbid_add"]); b {
+			eh.ForbidAdd = append(eh.ForbidAdd, name)
+		}
+		if b, _ := tsBool(st.config[prefix+"forbid_delete"]); b {
+			eh.ForbidDelete = append(eh.ForbidDelete, name)
+		}
+	}
+	st.opts.EditHeader = eh
 }
 
 type tsConfigReload struct{}
@@ -1064,10 +1083,7 @@ var tsSettings = map[string]func(o *Options, v string) bool{
 	"recipient_delimiter":            func(o *Options, v string) bool { o.RecipientDelimiter = v; return true },
 	"sieve_duplicate_default_period": tsDurationSetting(func(o *Options) *time.Duration { return &o.DuplicatePeriod }),
 	"sieve_duplicate_max_period":     tsDurationSetting(func(o *Options) *time.Duration { return &o.DuplicateMaxPeriod }),
-	"sieve_editheader_header": func(o *Options, v string) bool {
-		o.EditHeader = EditHeaderOptions{}
-		return true
-	},
+	"sieve_editheader_header":        func(o *Options, v string) bool { return true }, // editHeaderFilters
 	"sieve_editheader_protected": func(o *Options, v string) bool {
 		f := strings.Fields(v)
 		o.EditHeader.ForbidAdd, o.EditHeader.ForbidDelete = f, slices.Clone(f)
@@ -1114,27 +1130,9 @@ func tsApplySetting(o *Options, key, value string, unset bool) bool {
 		return true
 	}
 	if rest, ok := strings.CutPrefix(key, "sieve_editheader_header/"); ok {
+		// Applied by editHeaderFilters from the whole configuration.
 		i := strings.LastIndexByte(rest, '/')
-		if i < 0 {
-			return false
-		}
-		name, what := rest[:i], rest[i+1:]
-		var list *[]string
-		switch what {
-		case "name":
-			return true
-		case "forbid_add":
-			list = &o.EditHeader.ForbidAdd
-		case "forbid_delete":
-			list = &o.EditHeader.ForbidDelete
-		default:
-			return false
-		}
-		*list = slices.DeleteFunc(*list, func(h string) bool { return strings.EqualFold(h, name) })
-		if b, ok := tsBool(value); ok && b {
-			*list = append(*list, name)
-		}
-		return true
+		return i > 0 && (rest[i+1:] == "name" || rest[i+1:] == "forbid_add" || rest[i+1:] == "forbid_delete")
 	}
 	return false
 }
