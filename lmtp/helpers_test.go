@@ -25,7 +25,7 @@ import (
 //	full         already over its quota (refused at RCPT)
 //	tiny         2000 bytes of quota, empty (refused after DATA)
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	store *storage.Store
 	srv   *Server
@@ -39,7 +39,7 @@ type envConfig struct {
 	socket  bool  // listen on a unix socket instead of TCP
 }
 
-func newEnv(t *testing.T, configure ...func(*envConfig)) *testEnv {
+func newEnv(t testing.TB, configure ...func(*envConfig)) *testEnv {
 	t.Helper()
 	cfg := envConfig{opts: Options{Hostname: "mx.test", RecipientDelimiter: "+"}}
 	for _, f := range configure {
@@ -191,7 +191,7 @@ func head(b []byte) []byte {
 
 // client is a raw LMTP connection, for exact control over what is sent.
 type client struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }

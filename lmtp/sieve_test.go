@@ -13,7 +13,7 @@ import (
 
 // sieveEnv is a test environment with Sieve on, a capture relay, and the
 // given personal scripts made active.
-func sieveEnv(t *testing.T, relay bool, before []string, scripts map[string]string) (*testEnv, func() []outboundtest.Captured) {
+func sieveEnv(t testing.TB, relay bool, before []string, scripts map[string]string) (*testEnv, func() []outboundtest.Captured) {
 	t.Helper()
 	so := &SieveOptions{}
 	captured := func() []outboundtest.Captured { return nil }

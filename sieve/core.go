@@ -548,7 +548,7 @@ func (t *addressTest) eval(r *runtime) (bool, error) {
 		}
 		var vals []string
 		for _, v := range raw {
-			vals = append(vals, addressValuesSep(v, t.part, r.script.opts.recipientDelimiter())...)
+			vals = append(vals, addressParts(r.addresses(v), v, t.part, r.script.opts.recipientDelimiter())...)
 		}
 		if t.m.typ == mCount {
 			all = append(all, vals...)
@@ -574,9 +574,30 @@ func addressValues(v string, part addressPart) []string {
 
 // addressValuesSep is addressValues with the subaddress separators sep.
 func addressValuesSep(v string, part addressPart, sep string) []string {
+	return addressParts(message.ParseAddressList(unfold(v)), v, part, sep)
+}
+
+// addresses parses a field value as an address list, once per run: many
+// rules test the same From.
+func (r *runtime) addresses(v string) []message.Address {
+	if l, ok := r.addrCache[v]; ok {
+		return l
+	}
+	l := message.ParseAddressList(unfold(v))
+	if r.addrCache == nil {
+		r.addrCache = map[string][]message.Address{}
+	}
+	if len(r.addrCache) < 256 {
+		r.addrCache[v] = l
+	}
+	return l
+}
+
+// addressParts selects part of every address of list, parsed from v.
+func addressParts(list []message.Address, v string, part addressPart, sep string) []string {
 	var out []string
 	found := false
-	for _, a := range message.ParseAddressList(unfold(v)) {
+	for _, a := range list {
 		if a.IsGroupStart() || a.IsGroupEnd() {
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"letterbox/message"
 )
 
 // command is a compiled command; test a compiled test.
@@ -34,10 +36,12 @@ type runtime struct {
 	flags []string
 	// vars are the variables of the running script; globals those
 	// declared global, shared with included scripts (RFC 6609).
-	vars    map[string]string
-	globals map[string]string
-	match   []string
-	regexes map[string]*regexp.Regexp
+	vars      map[string]string
+	globals   map[string]string
+	match     []string
+	regexes   map[string]*regexp.Regexp
+	folded    map[foldKey]string           // long values folded by a comparator (match.go)
+	addrCache map[string][]message.Address // field values parsed as addresses (core.go)
 	// includes counts included scripts; depth their nesting.
 	includes int
 	depth    int
@@ -47,6 +51,8 @@ type runtime struct {
 	// executed counts the leading actions of res that an earlier script
 	// of a sequence already carried out; they no longer conflict.
 	executed int
+	// executedTrack counts the Track entries of those scripts.
+	executedTrack int
 }
 
 // Run runs the script against in and returns what it decided. It never
@@ -61,7 +67,8 @@ func (s *Script) Run(ctx context.Context, in *Input) *Result {
 // RunSequence runs scripts one after the other on one result, as
 // Dovecot runs sieve_before, the user's script and sieve_after: the next
 // script runs only while the implicit keep still stands. A run-time
-// failure stops the sequence and keeps the message.
+// failure stops the sequence and keeps the message, with what the scripts
+// before the failing one decided.
 func RunSequence(ctx context.Context, scripts []*Script, in *Input) *Result {
 	if len(scripts) == 0 {
 		return &Result{ImplicitKeep: true}
@@ -73,6 +80,7 @@ func RunSequence(ctx context.Context, scripts []*Script, in *Input) *Result {
 		}
 		// Dovecot executes each script's actions before the next runs.
 		r.executed = len(r.res.Actions)
+		r.executedTrack = len(r.res.Track)
 	}
 	return r.finish()
 }
@@ -108,9 +116,10 @@ func (r *runtime) finish() *Result {
 	res := r.res
 	if res.Err != nil {
 		// A broken script never loses mail (RFC 5228 section 2.10.6): drop
-		// what it decided and keep.
-		res.Actions = nil
-		res.Track = nil
+		// what it decided and keep. What earlier scripts of a sequence
+		// decided stands: Dovecot has carried it out already.
+		res.Actions = res.Actions[:r.executed]
+		res.Track = res.Track[:r.executedTrack]
 		res.ImplicitKeep = true
 		res.ImplicitKeepFlags = nil
 		res.ImplicitKeepMessage = nil

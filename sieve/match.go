@@ -242,6 +242,11 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 		return false, nil
 	}
 	for _, v := range values {
+		if m.typ == mContains {
+			// Fold the value once for all keys (and, for long values such
+			// as a body that many rules test, once per run).
+			v = r.fold(m.cmp, v)
+		}
 		for i, k := range m.keys {
 			if err := r.step(); err != nil {
 				return false, err
@@ -254,6 +259,29 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 	}
 	return false, nil
 }
+
+// foldCacheMin is the length from which folded values are kept for the
+// rest of the run.
+const foldCacheMin = 1024
+
+// fold returns cmp's folded form of v, cached per run for long values.
+func (r *runtime) fold(cmp *comparator, v string) string {
+	if len(v) < foldCacheMin {
+		return cmp.fold(v)
+	}
+	key := foldKey{cmp.name, v}
+	if f, ok := r.folded[key]; ok {
+		return f
+	}
+	f := cmp.fold(v)
+	if r.folded == nil {
+		r.folded = map[foldKey]string{}
+	}
+	r.folded[key] = f
+	return f
+}
+
+type foldKey struct{ cmp, value string }
 
 func relate(c int, rel string) bool {
 	switch rel {
@@ -280,8 +308,8 @@ func (m *matcher) one(r *runtime, v string, i int, key string) (bool, error) {
 		return m.cmp.compare(v, key) == 0, nil
 	case mValue:
 		return relate(m.cmp.compare(v, key), m.rel), nil
-	case mContains:
-		return strings.Contains(m.cmp.fold(v), m.cmp.fold(key)), nil
+	case mContains: // v is folded already (match)
+		return strings.Contains(v, m.cmp.fold(key)), nil
 	case mMatches:
 		caps, ok := wildcardMatch(v, key, m.cmp)
 		if ok {

@@ -99,7 +99,9 @@ func (s *Store) SieveScript(ctx context.Context, a *Account, name string) (*Siev
 
 // ActiveSieveScript reads a's active script; ErrNotFound when none is.
 func (s *Store) ActiveSieveScript(ctx context.Context, a *Account) (*SieveScript, error) {
-	return s.sieveScript(ctx, a, `active = $2`, true)
+	// "active" written out, not bound: SQLite uses the partial index
+	// sieve_one_active only for a condition it can read in the query.
+	return s.sieveScript(ctx, a, `active AND $2`, true)
 }
 
 func (s *Store) sieveScript(ctx context.Context, a *Account, cond string, arg any) (*SieveScript, error) {

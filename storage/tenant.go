@@ -261,7 +261,7 @@ func openSQLite(ctx context.Context, path string, create bool) (*tenant, error) 
 		wdb.Close()
 		return nil, err
 	}
-	rdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=rw&_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000&_query_only=1")
+	rdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=rw&_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000&_query_only=1&_stmt_cache_size=64")
 	if err != nil {
 		wdb.Close()
 		return nil, err
