@@ -22,7 +22,10 @@ func deliverKey(a Action) string {
 		}
 		return "mailbox:" + a.Mailbox
 	case *Redirect:
-		return "redirect:" + strings.ToLower(a.Address)
+		// Local parts are case-sensitive (RFC 5321 section 2.4); domains
+		// are not.
+		local, domain := splitAddr(a.Address)
+		return "redirect:" + local + "@" + strings.ToLower(domain)
 	}
 	return ""
 }
@@ -139,6 +142,7 @@ func mergeDelivery(prev, next Action) Action {
 	case *FileInto:
 		c := *n
 		if p, ok := prev.(*FileInto); ok {
+			c.Mailbox = p.Mailbox // the first spelling ("inbox" vs "INBOX") stays, as Pigeonhole's
 			c.Copy = p.Copy && n.Copy
 			c.Create = p.Create || n.Create
 		}
@@ -149,6 +153,7 @@ func mergeDelivery(prev, next Action) Action {
 	case *Redirect:
 		c := *n
 		if p, ok := prev.(*Redirect); ok {
+			c.Address = p.Address
 			c.Copy = p.Copy && n.Copy
 		}
 		return &c

@@ -660,7 +660,12 @@ func (t *envelopeTest) eval(r *runtime) (bool, error) {
 		case "from":
 			addr = r.in.Envelope.From
 		case "to":
+			// The original recipient when known, as Pigeonhole answers
+			// (differential case envelope-orig-recipient).
 			addr = r.in.Envelope.To
+			if r.in.Envelope.OrigTo != "" {
+				addr = r.in.Envelope.OrigTo
+			}
 		case "auth":
 			addr = r.in.Envelope.Auth
 			if addr == "" {

@@ -180,6 +180,18 @@ func (c *diffCase) options() (*sieve.Options, error) {
 				return nil, err
 			}
 			sp.VirusTextValues = setIndex(sp.VirusTextValues, n, v)
+		case k == "sieve_vacation_min_period":
+			d, err := time.ParseDuration(v + "s")
+			if v != "0" {
+				d, err = time.ParseDuration(v)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if d == 0 {
+				d = -1 // Options: negative is "no minimum", 0 the default
+			}
+			opts.Vacation.MinPeriod = d
 		default:
 			return nil, fmt.Errorf("setting %s has no counterpart in sieve.Options", k)
 		}

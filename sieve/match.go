@@ -321,7 +321,9 @@ func (m *matcher) one(r *runtime, v string, i int, key string) (bool, error) {
 		if re == nil {
 			var err error
 			if re, err = r.regex(key, m.cmp); err != nil {
-				return false, err
+				// A key built at run time that is no regular expression
+				// matches nothing; the script goes on, as in Pigeonhole.
+				return false, nil
 			}
 		}
 		// Asking only whether it matches costs a fraction of finding the
