@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./managesieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./managesieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzMimeBody$$' -fuzztime=$(FUZZTIME) ./sieve/
+	$(GO) test -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./sieve/
 
 clean:
 	rm -f letterbox
