@@ -58,7 +58,7 @@ set "s" "${0}";
 `, 2000), &Options{Limits: Limits{MaxCPU: 200 * time.Millisecond}}, "limit")
 	runErr("steps", `require "variables";
 `+strings.Repeat(`if header :matches "subject" "*a*b*a*b*a*b*a*b*a*b*c" { discard; }
-`, 3000), &Options{Limits: Limits{MaxSteps: 5000}}, "step limit")
+`, 3000), &Options{Limits: Limits{MaxSteps: 5000, MaxCPU: time.Minute}}, "step limit")
 
 	// include loops are refused at compile time.
 	dir := t.TempDir()
