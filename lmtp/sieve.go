@@ -33,60 +33,77 @@ type SieveOptions struct {
 	Relay *outbound.Relay
 }
 
-// filter runs Sieve for recipients and caches compiled personal scripts
-// by account and content: a script is compiled once per revision.
+// filter runs Sieve for recipients. It keeps each account's active
+// script compiled: a script is compiled once per revision, and the
+// storage is asked again only when this process changed a script
+// (storage.Store.SieveGeneration) or the entry is older than
+// activeScriptTTL, which bounds how long a change made by another
+// process (the CLI, another PostgreSQL node) goes unseen.
 type filter struct {
 	opts  *SieveOptions
 	store *storage.Store
 	mu    sync.Mutex
-	cache map[scriptKey]*sieve.Script
+	cache map[accountKey]*cachedScript
 }
 
-type scriptKey struct {
-	domain  string
-	account int64
-	sum     [32]byte
+type accountKey struct {
+	domain string
+	id     int64
 }
 
-const maxCachedScripts = 4096
+type cachedScript struct {
+	gen    uint64
+	at     time.Time
+	sum    [32]byte      // of name and content; zero when the account has none
+	script *sieve.Script // nil: no active script
+}
+
+const (
+	maxCachedScripts = 4096
+	activeScriptTTL  = 2 * time.Second
+)
 
 func newFilter(s *storage.Store, o *SieveOptions) *filter {
-	return &filter{opts: o, store: s, cache: map[scriptKey]*sieve.Script{}}
+	return &filter{opts: o, store: s, cache: map[accountKey]*cachedScript{}}
 }
 
-// userScript returns rc's active script compiled, or nil when it has
+// userScript returns a's active script compiled, or nil when it has
 // none.
 func (f *filter) userScript(ctx context.Context, a *storage.Account) (*sieve.Script, error) {
-	sc, err := f.store.ActiveSieveScript(ctx, a)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	key := scriptKey{a.Domain, a.ID, sha256.Sum256([]byte(sc.Name + "\x00" + sc.Content))}
+	key := accountKey{a.Domain, a.ID}
+	gen := f.store.SieveGeneration()
 	f.mu.Lock()
-	s := f.cache[key]
+	c := f.cache[key]
 	f.mu.Unlock()
-	if s != nil {
-		return s, nil
+	if c != nil && c.gen == gen && time.Since(c.at) < activeScriptTTL {
+		return c.script, nil
 	}
-	s, err = sieve.Compile(sc.Name, []byte(sc.Content), f.compileOptions(ctx, a))
-	if err != nil {
+	fresh := &cachedScript{gen: gen, at: time.Now()}
+	sc, err := f.store.ActiveSieveScript(ctx, a)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
 		return nil, err
-	}
-	if s.Requires("include") {
-		// Included scripts are read at compile time and may change on
-		// their own: compile such a script for every delivery.
-		return s, nil
+	default:
+		fresh.sum = sha256.Sum256([]byte(sc.Name + "\x00" + sc.Content))
+		if c != nil && c.script != nil && c.sum == fresh.sum {
+			fresh.script = c.script // unchanged: no need to compile again
+		} else if fresh.script, err = sieve.Compile(sc.Name, []byte(sc.Content), f.compileOptions(ctx, a)); err != nil {
+			return nil, err
+		}
+		if fresh.script.Requires("include") {
+			// Included scripts are read at compile time and change on
+			// their own: compile such a script for every delivery.
+			return fresh.script, nil
+		}
 	}
 	f.mu.Lock()
 	if len(f.cache) >= maxCachedScripts {
 		clear(f.cache)
 	}
-	f.cache[key] = s
+	f.cache[key] = fresh
 	f.mu.Unlock()
-	return s, nil
+	return fresh.script, nil
 }
 
 func (f *filter) compileOptions(ctx context.Context, a *storage.Account) *sieve.Options {

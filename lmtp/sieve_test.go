@@ -181,3 +181,25 @@ func TestSieveRedirectLoopSingleRecipient(t *testing.T) {
 		t.Errorf("bob INBOX: %q", got)
 	}
 }
+
+// A script changed in this process applies to the next delivery at once,
+// although compiled scripts are cached.
+func TestSieveScriptChangeApplies(t *testing.T) {
+	e, _ := sieveEnv(t, false, nil, map[string]string{"bob": `require "fileinto"; fileinto "Archive";`})
+	ctx := context.Background()
+	a := e.account("bob@example.com")
+	checkCodes(t, e.deliver("a@remote.example", "Subject: one\n\nx\n", "bob@example.com"), "250 ")
+	if err := e.store.PutSieveScript(ctx, a, "main", `require "fileinto"; fileinto "Junk";`); err != nil {
+		t.Fatal(err)
+	}
+	checkCodes(t, e.deliver("a@remote.example", "Subject: two\n\nx\n", "bob@example.com"), "250 ")
+	if err := e.store.ActivateSieveScript(ctx, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	checkCodes(t, e.deliver("a@remote.example", "Subject: three\n\nx\n", "bob@example.com"), "250 ")
+	for mb, want := range map[string]string{"Archive": "one", "Junk": "two", "INBOX": "three"} {
+		if got := strings.Join(subjects(e.messages("bob@example.com", mb)), ","); got != want {
+			t.Errorf("%s: %q, want %q", mb, got, want)
+		}
+	}
+}

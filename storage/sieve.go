@@ -40,6 +40,7 @@ func (s *Store) PutSieveScript(ctx context.Context, a *Account, name, content st
 // ErrOverQuota; replacing a script always works. The count is taken inside
 // the write, so two sessions cannot both slip past the limit.
 func (s *Store) PutSieveScriptMax(ctx context.Context, a *Account, name, content string, maxScripts int) error {
+	defer s.sieveGen.Add(1)
 	if err := validScriptName(name); err != nil {
 		return err
 	}
@@ -124,6 +125,7 @@ func (s *Store) sieveScript(ctx context.Context, a *Account, cond string, arg an
 
 // ActivateSieveScript makes name a's only active script; "" deactivates all.
 func (s *Store) ActivateSieveScript(ctx context.Context, a *Account, name string) error {
+	defer s.sieveGen.Add(1)
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
 		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
@@ -152,6 +154,7 @@ var ErrActiveScript = errors.New("script is active")
 
 // DeleteSieveScript deletes an inactive script.
 func (s *Store) DeleteSieveScript(ctx context.Context, a *Account, name string) error {
+	defer s.sieveGen.Add(1)
 	return s.withTenant(ctx, a.Domain, func(t *tenant) error {
 		return t.write(ctx, func(tx *txn) error {
 			if _, err := bumpModSeq(tx, a, 0); err != nil {
@@ -176,6 +179,7 @@ func (s *Store) DeleteSieveScript(ctx context.Context, a *Account, name string) 
 
 // RenameSieveScript renames a script, keeping its content and activity.
 func (s *Store) RenameSieveScript(ctx context.Context, a *Account, from, to string) error {
+	defer s.sieveGen.Add(1)
 	if err := validScriptName(to); err != nil {
 		return err
 	}
@@ -198,3 +202,9 @@ func (s *Store) RenameSieveScript(ctx context.Context, a *Account, from, to stri
 		})
 	})
 }
+
+// SieveGeneration changes whenever this Store writes a Sieve script, so
+// that a cache of scripts can tell it is stale. Writes by other processes
+// (the CLI, other PostgreSQL nodes) do not change it: such a cache also
+// needs an age limit.
+func (s *Store) SieveGeneration() uint64 { return s.sieveGen.Load() }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,6 +82,8 @@ type Store struct {
 	hub    *hub
 	log    *slog.Logger
 	pg     *pgNotifier // PostgreSQL: wake-ups between nodes
+	// sieveGen counts Sieve script writes (SieveGeneration).
+	sieveGen atomic.Uint64
 
 	closeOnce sync.Once
 }
