@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"os"
 	"time"
 )
 
@@ -35,6 +37,7 @@ const maxBatch = 64
 type groupWriter struct {
 	db    *sql.DB // MaxOpenConns(1), _txlock=immediate
 	stmts *stmtCache
+	ckpt  *checkpointer
 	reqs  chan *writeReq
 	quit  chan struct{}
 	done  chan struct{}
@@ -48,7 +51,8 @@ type writeReq struct {
 }
 
 func newGroupWriter(db *sql.DB) *groupWriter {
-	g := &groupWriter{db: db, stmts: newStmtCache(db), reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	g := &groupWriter{db: db, stmts: newStmtCache(db), ckpt: newCheckpointer(db),
+		reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	go g.loop()
 	return g
 }
@@ -75,6 +79,7 @@ func (g *groupWriter) writeAppend(ctx context.Context, fn writeFunc, op *appendO
 func (g *groupWriter) close() {
 	close(g.quit)
 	<-g.done
+	g.ckpt.close()
 	g.stmts.close()
 }
 
@@ -112,6 +117,11 @@ func (g *groupWriter) loop() {
 func (g *groupWriter) run(batch []*writeReq) {
 	var results []error
 	var err error
+	defer func() {
+		if err == nil {
+			g.ckpt.committed(len(batch))
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		// First without savepoints (two statements fewer per write) and
 		// with the deliveries batched; if a write fails, the group is run
@@ -241,6 +251,124 @@ func inSavepoint(tx *txn, name string, fn writeFunc) error {
 		return errors.Join(ferr, err)
 	}
 	return ferr
+}
+
+// checkpointWrites is how many committed writes make the checkpointer copy
+// the WAL back into the database file: a few hundred WAL frames for
+// ordinary mail.
+const checkpointWrites = 32
+
+// walBackstop is the writer connection's own wal_autocheckpoint, in pages.
+// The checkpointer keeps the WAL below it; when commits come so fast that
+// its copies never catch up with the end of the WAL, the writer's automatic
+// checkpoint copies the little that is left and lets the WAL start over.
+const walBackstop = 4000
+
+// checkpointer copies the WAL back into the database file on a connection
+// of its own. Left to SQLite, the commit that takes the WAL past 1000 pages
+// does that copy, and an fsync of the database file, on the single writer
+// while every queued write waits. A PASSIVE checkpoint takes no lock that
+// writers or readers wait for, and commits stay durable by their own WAL
+// fsync. SQLite syncs the database file only after a checkpoint that
+// reaches the end of the WAL, which under steady writes is the writer's;
+// the checkpointer syncs after its own copies, so that the writer's sync
+// finds little left to write.
+type checkpointer struct {
+	path    string // the database file; "" when SQLite checkpoints alone
+	pending int    // writes committed since the last kick; writer goroutine only
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func newCheckpointer(wdb *sql.DB) *checkpointer {
+	c := &checkpointer{kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	var seq int
+	var name, file string
+	if err := wdb.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil || file == "" {
+		close(c.stopped)
+		return c
+	}
+	if _, err := wdb.Exec(fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, walBackstop)); err != nil {
+		close(c.stopped)
+		return c
+	}
+	c.path = file
+	go c.loop()
+	return c
+}
+
+// committed notes n writes committed by the writer and wakes the
+// checkpointer when enough have gathered. It never blocks.
+func (c *checkpointer) committed(n int) {
+	if c.path == "" {
+		return
+	}
+	c.pending += n
+	if c.pending < checkpointWrites {
+		return
+	}
+	select {
+	case c.kick <- struct{}{}:
+		c.pending = 0
+	default: // a checkpoint is running or already asked for
+	}
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.stopped)
+	var db *sql.DB
+	var file *os.File // the database file, to sync
+	synced := 0       // WAL frames copied at the last sync
+	defer func() {
+		if db != nil {
+			db.Close()
+		}
+		if file != nil {
+			file.Close()
+		}
+	}()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		}
+		if db == nil {
+			f, err := os.Open(c.path)
+			if err != nil {
+				continue
+			}
+			db, err = sql.Open("sqlite3", "file:"+url.PathEscape(c.path)+"?mode=rw&_busy_timeout=1000&_synchronous=FULL")
+			if err != nil {
+				f.Close()
+				db = nil
+				continue
+			}
+			file = f
+			db.SetMaxOpenConns(1)
+			db.SetMaxIdleConns(1)
+			db.SetConnMaxIdleTime(0)
+			db.SetConnMaxLifetime(0)
+		}
+		// Best effort: frames a checkpoint leaves stay in the WAL, where
+		// readers find them and the writer's own checkpoint copies them.
+		var busy, log, done int
+		if err := db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+			continue
+		}
+		if done > 0 && done < log && done != synced {
+			file.Sync() // a failure leaves the work to SQLite's own sync
+			synced = done
+		}
+	}
+}
+
+func (c *checkpointer) close() {
+	if c.path != "" {
+		close(c.stop)
+	}
+	<-c.stopped
 }
 
 // txWriter runs each write in its own transaction and retries it on
