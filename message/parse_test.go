@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // crlf turns a readable test message (LF, leading tab indentation not used)
@@ -739,3 +740,17 @@ func checkInvariants(t testing.TB, p *Parsed, msg []byte) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// A preview stops at 200 characters whatever the words (RFC 8970 section
+// 3.2 allows 256 at most).
+func TestPreviewLength(t *testing.T) {
+	for _, text := range []string{
+		strings.Repeat("ab ", 1000),
+		strings.Repeat("0123456789 abcdefghij klmnopqrstuvwxyz 0123456789 abcdefgh\r\n", 160),
+		strings.Repeat("x", 5000),
+	} {
+		if n := utf8.RuneCountInString(previewText(text)); n > previewChars {
+			t.Errorf("preview of %d characters", n)
+		}
+	}
+}

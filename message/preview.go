@@ -127,14 +127,14 @@ func previewText(s string) string {
 			continue
 		}
 		if ws && n > 0 {
-			if n == previewChars-1 {
+			if n >= previewChars-1 {
 				break
 			}
 			sb.WriteByte(' ')
 			n++
 		}
 		ws = false
-		if n == previewChars {
+		if n >= previewChars {
 			break
 		}
 		sb.WriteRune(r)
