@@ -25,8 +25,12 @@
 //   - Commit first, then wake: change events are sent after the commit, and
 //     are only wake-ups; watchers ask Changes what happened.
 //   - SQLite: one writer goroutine per database file runs queued writes in
-//     groups, one transaction and one fsync per group (group commit), each
-//     write inside its own savepoint. Write functions may be run more than
+//     groups, one transaction and one fsync per group (group commit):
+//     deliveries queued together as one batch (one UPDATE per account and
+//     mailbox, multi-row INSERTs), other writes one after the other; when
+//     any write of a group fails, the group runs again with one savepoint
+//     per write, so only that write fails. WAL checkpoints run beside the
+//     writer on a connection of their own. Write functions may be run more than
 //     once (on SQLITE_BUSY or a PostgreSQL serialisation failure), so they
 //     keep their results in variables they reset, and act on the world only
 //     after the write returned.
