@@ -263,9 +263,13 @@ func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, b
 	// quoted-printable body gives what decoded before the damage.
 	var b strings.Builder
 	b.Grow(int(min(p.BodySize, int64(limit))))
-	io.Copy(&b, io.LimitReader(e.Body, int64(limit)))
+	buf := copyBufs.Get().(*[]byte)
+	io.CopyBuffer(&b, io.LimitReader(e.Body, int64(limit)), *buf) // io.Copy would allocate 32 KiB
+	copyBufs.Put(buf)
 	return b.String(), true
 }
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
 
 // partText is what :text and extracttext see of leaf part p: its decoded
 // content for a text part, with HTML turned into plain text. ok is false
