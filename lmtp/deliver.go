@@ -349,14 +349,20 @@ func (d *Deliverer) plan(ctx context.Context, env *Envelope, in *storage.Incomin
 
 // receiveEdited spools a message editheader changed.
 func (d *Deliverer) receiveEdited(m *sieve.Message) (*storage.Incoming, error) {
+	r := messageReader(m)
+	defer r.Close()
+	return d.store.Receive(r)
+}
+
+// messageReader streams m (its edited header, its body) without holding
+// it in memory; the caller closes it.
+func messageReader(m *sieve.Message) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := m.WriteTo(pw)
 		pw.CloseWithError(err)
 	}()
-	in, err := d.store.Receive(pr)
-	pr.Close()
-	return in, err
+	return pr
 }
 
 // commit commits every target, one storage.Deliver per source message,

@@ -310,19 +310,13 @@ func (d *Deliverer) redirect(ctx context.Context, env *Envelope, rc *Recipient, 
 	if a.Message != nil {
 		m = a.Message
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		var err error
-		if ours == 0 {
-			_, err = io.WriteString(pw, "Delivered-To: "+formatAddress(rc.Address)+"\r\n")
-		}
-		if err == nil {
-			_, err = m.WriteTo(pw)
-		}
-		pw.CloseWithError(err)
-	}()
-	defer pr.Close()
-	return d.filter.opts.Relay.Send(ctx, env.From, []string{a.Address}, pr)
+	body := messageReader(m)
+	defer body.Close()
+	var r io.Reader = body
+	if ours == 0 {
+		r = io.MultiReader(strings.NewReader("Delivered-To: "+formatAddress(rc.Address)+"\r\n"), body)
+	}
+	return d.filter.opts.Relay.Send(ctx, env.From, []string{a.Address}, r)
 }
 
 var errRedirectLoop = errors.New("mail loop: the message was delivered to this recipient before")

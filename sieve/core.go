@@ -391,7 +391,10 @@ type existsTest struct {
 }
 
 func buildExists(c *compiler, a *args) (any, error) {
-	names, err := c.headerNames(a.pos[0])
+	// A name no field can have ("subject:", "") is not an error: it
+	// matches nothing, as in Pigeonhole, which only warns (its
+	// test-header.svtest "Invalid header name").
+	names, err := c.strList(a.pos[0])
 	if err != nil {
 		return nil, err
 	}
@@ -415,14 +418,6 @@ func (e *existsTest) eval(r *runtime) (bool, error) {
 	return true, nil
 }
 
-// headerNames compiles a list of header field names. A name that no
-// field can have ("subject:", "") is not an error: it matches nothing,
-// as in Pigeonhole, which only warns (its test-header.svtest "Invalid
-// header name" compiles such a test and expects no match).
-func (c *compiler) headerNames(a *argument) ([]str, error) {
-	return c.strList(a)
-}
-
 type headerTest struct {
 	names []str
 	sel   *headerSel
@@ -430,15 +425,7 @@ type headerTest struct {
 }
 
 func buildHeader(c *compiler, a *args) (any, error) {
-	names, err := c.headerNames(a.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	sel, err := c.headerSel(a)
-	if err != nil {
-		return nil, err
-	}
-	m, err := c.matcher(a, a.pos[1])
+	names, sel, m, err := c.fieldTest(a)
 	if err != nil {
 		return nil, err
 	}
@@ -446,24 +433,9 @@ func buildHeader(c *compiler, a *args) (any, error) {
 }
 
 func (h *headerTest) eval(r *runtime) (bool, error) {
-	var all []string
-	for _, n := range h.names {
-		vals, err := h.sel.values(r, r.expand(n), false)
-		if err != nil {
-			return false, err
-		}
-		if h.m.typ != mCount {
-			if ok, err := h.m.match(r, vals); ok || err != nil {
-				return ok, err
-			}
-			continue
-		}
-		all = append(all, vals...)
-	}
-	if h.m.typ == mCount {
-		return h.m.match(r, all)
-	}
-	return false, nil
+	return h.m.matchEach(r, len(h.names), func(i int) ([]string, error) {
+		return h.sel.values(r, r.expand(h.names[i]), false)
+	})
 }
 
 // addressPart selects part of an address.
@@ -523,16 +495,26 @@ type addressTest struct {
 	m     *matcher
 }
 
-func buildAddress(c *compiler, a *args) (any, error) {
-	names, err := c.headerNames(a.pos[0])
+// fieldTest compiles what header and address share: the field names,
+// which fields (index, mime) and the matcher.
+func (c *compiler) fieldTest(a *args) ([]str, *headerSel, *matcher, error) {
+	// A name no field can have ("subject:", "") is not an error: it
+	// matches nothing, as in Pigeonhole, which only warns (its
+	// test-header.svtest "Invalid header name").
+	names, err := c.strList(a.pos[0])
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	sel, err := c.headerSel(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	m, err := c.matcher(a, a.pos[1])
+	return names, sel, m, err
+}
+
+func buildAddress(c *compiler, a *args) (any, error) {
+	names, sel, m, err := c.fieldTest(a)
 	if err != nil {
 		return nil, err
 	}
@@ -540,28 +522,14 @@ func buildAddress(c *compiler, a *args) (any, error) {
 }
 
 func (t *addressTest) eval(r *runtime) (bool, error) {
-	var all []string
-	for _, n := range t.names {
-		raw, err := t.sel.values(r, r.expand(n), true)
-		if err != nil {
-			return false, err
-		}
+	return t.m.matchEach(r, len(t.names), func(i int) ([]string, error) {
+		raw, err := t.sel.values(r, r.expand(t.names[i]), true)
 		var vals []string
 		for _, v := range raw {
 			vals = append(vals, addressParts(r.addresses(v), v, t.part, r.script.opts.recipientDelimiter())...)
 		}
-		if t.m.typ == mCount {
-			all = append(all, vals...)
-			continue
-		}
-		if ok, err := t.m.match(r, vals); ok || err != nil {
-			return ok, err
-		}
-	}
-	if t.m.typ == mCount {
-		return t.m.match(r, all)
-	}
-	return false, nil
+		return vals, err
+	})
 }
 
 // addressValues parses a header value as an address list and returns
@@ -653,50 +621,43 @@ func buildEnvelope(c *compiler, a *args) (any, error) {
 }
 
 func (t *envelopeTest) eval(r *runtime) (bool, error) {
-	var all []string
-	for _, p := range t.parts {
-		var addr string
-		switch strings.ToLower(r.expand(p)) {
-		case "from":
-			addr = r.in.Envelope.From
-		case "to":
-			// The original recipient when known, as Pigeonhole answers
-			// (differential case envelope-orig-recipient).
-			addr = r.in.Envelope.To
-			if r.in.Envelope.OrigTo != "" {
-				addr = r.in.Envelope.OrigTo
-			}
-		case "auth":
-			addr = r.in.Envelope.Auth
-			if addr == "" {
-				continue
-			}
-		default:
-			continue
+	return t.m.matchEach(r, len(t.parts), func(i int) ([]string, error) {
+		return t.values(r, r.expand(t.parts[i])), nil
+	})
+}
+
+// values returns what the envelope test compares of one envelope part;
+// none for a part the envelope does not have.
+func (t *envelopeTest) values(r *runtime, part string) []string {
+	var addr string
+	switch strings.ToLower(part) {
+	case "from":
+		addr = r.in.Envelope.From
+	case "to":
+		// The original recipient when known, as Pigeonhole answers
+		// (differential case envelope-orig-recipient).
+		addr = r.in.Envelope.To
+		if r.in.Envelope.OrigTo != "" {
+			addr = r.in.Envelope.OrigTo
 		}
-		var vals []string
+	case "auth":
+		addr = r.in.Envelope.Auth
 		if addr == "" {
-			// The null reverse path is the empty string whatever the
-			// address part (RFC 5228 section 5.4).
-			vals = []string{""}
-		} else {
-			local, domain := splitAddr(addr)
-			if s, ok := t.part.extract(local, domain, r.script.opts.recipientDelimiter()); ok {
-				vals = []string{s}
-			}
+			return nil
 		}
-		if t.m.typ == mCount {
-			all = append(all, vals...)
-			continue
-		}
-		if ok, err := t.m.match(r, vals); ok || err != nil {
-			return ok, err
-		}
+	default:
+		return nil
 	}
-	if t.m.typ == mCount {
-		return t.m.match(r, all)
+	if addr == "" {
+		// The null reverse path is the empty string whatever the
+		// address part (RFC 5228 section 5.4).
+		return []string{""}
 	}
-	return false, nil
+	local, domain := splitAddr(addr)
+	if s, ok := t.part.extract(local, domain, r.script.opts.recipientDelimiter()); ok {
+		return []string{s}
+	}
+	return nil
 }
 
 // splitAddr splits an envelope address at its last "@".

@@ -283,6 +283,31 @@ func (r *runtime) fold(cmp *comparator, v string) string {
 
 type foldKey struct{ cmp, value string }
 
+// matchEach matches the values of n sources (header names, envelope
+// parts) one source after the other, stopping at the first match; for
+// :count the values of all sources are counted together (RFC 5231
+// section 4.2).
+func (m *matcher) matchEach(r *runtime, n int, values func(i int) ([]string, error)) (bool, error) {
+	var all []string
+	for i := 0; i < n; i++ {
+		vals, err := values(i)
+		if err != nil {
+			return false, err
+		}
+		if m.typ == mCount {
+			all = append(all, vals...)
+			continue
+		}
+		if ok, err := m.match(r, vals); ok || err != nil {
+			return ok, err
+		}
+	}
+	if m.typ == mCount {
+		return m.match(r, all)
+	}
+	return false, nil
+}
+
 func relate(c int, rel string) bool {
 	switch rel {
 	case "gt":
