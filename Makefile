@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test bench lint fuzz clean
+.PHONY: all build run test bench lint fuzz pgo clean
 
 all: build
 
@@ -43,6 +43,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSession$$' -fuzztime=$(FUZZTIME) ./managesieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzMimeBody$$' -fuzztime=$(FUZZTIME) ./sieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./sieve/
+
+# Profile-guided optimization: go build and go run use
+# cmd/letterbox/default.pgo; this regenerates it from a mixed workload
+# (LMTP, Sieve, IMAP, POP3) on this machine.
+pgo:
+	sh scripts/pgo-profile.sh cmd/letterbox/default.pgo
 
 clean:
 	rm -f letterbox

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,6 +26,8 @@ const sweepEvery = 10 * time.Minute
 func runServe(ctx context.Context, args []string) error {
 	fs, cfgPath := flagSet("serve", "", "Runs the server until SIGINT or SIGTERM. Without -config: SQLite in ./letterbox-data\n"+
 		"(or $LETTERBOX_DATA), loopback listeners.")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the whole run to `FILE`, for tuning and\n"+
+		"for default.pgo (profile-guided optimization, see Makefile's pgo target)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,6 +39,13 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(c)
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := storage.Open(ctx, storeOptions(c, log))
 	if err != nil {
 		return err
@@ -104,6 +114,22 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startCPUProfile profiles the process into file until stop is called.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // sweeper runs Sweep now and then until ctx ends.
