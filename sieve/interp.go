@@ -40,7 +40,7 @@ type runtime struct {
 	globals   map[string]string
 	match     []string
 	regexes   map[string]*regexp.Regexp
-	folded    map[foldKey]string           // long values folded by a comparator (match.go)
+	folded    map[foldKey]foldEntry        // long values folded by a comparator (match.go)
 	addrCache map[string][]message.Address // field values parsed as addresses (core.go)
 	// includes counts included scripts; depth their nesting.
 	includes int

@@ -2,11 +2,13 @@ package sieve
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // comparator is a collation (RFC 4790) a test compares with.
@@ -35,18 +37,38 @@ var comparatorExt = map[string]string{
 }
 
 func asciiUpper(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'a' && b[j] <= 'z' {
-					b[j] -= 'a' - 'A'
-				}
-			}
-			return string(b)
+	i := 0
+	for i < len(s) && (s[i] < 'a' || s[i] > 'z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	upperASCII(b[i:])
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+}
+
+// upperASCII maps a-z to A-Z in place, eight bytes at a time (a body that
+// rules test with :contains is folded whole). Per byte x < 0x80, adding
+// 0x1f sets the high bit when x >= 'a' and adding 0x05 when x > 'z';
+// neither sum carries into the next byte. Bytes >= 0x80 stay as they are.
+func upperASCII(b []byte) {
+	const ones = 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		h := w &^ (0x80 * ones)
+		geA := h + (0x80-'a')*ones
+		gtZ := h + (0x80-'z'-1)*ones
+		lower := geA &^ gtZ &^ w & (0x80 * ones)
+		binary.LittleEndian.PutUint64(b[i:], w-lower>>2)
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 'a' && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
 		}
 	}
-	return s
 }
 
 // unicodeFold maps every rune to one representative of its case-folding
@@ -124,6 +146,9 @@ type matcher struct {
 	keys []str
 	// res holds the compiled regular expressions of constant keys.
 	res []*regexp.Regexp
+	// folded holds the folded form of constant keys for :contains,
+	// computed once at compile time instead of at every match.
+	folded []string
 }
 
 var relations = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq": true, "ne": true}
@@ -195,6 +220,14 @@ func (c *compiler) matcher(a *args, keyArg *argument) (*matcher, error) {
 		return nil, err
 	}
 	m.keys = keys
+	if m.typ == mContains {
+		m.folded = make([]string, len(keys))
+		for i, k := range keys {
+			if k.parts == nil {
+				m.folded[i] = m.cmp.fold(k.lit)
+			}
+		}
+	}
 	if m.typ == mRegex {
 		m.res = make([]*regexp.Regexp, len(keys))
 		for i, k := range keys {
@@ -251,6 +284,12 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 			if err := r.step(); err != nil {
 				return false, err
 			}
+			if m.typ == mContains && k.parts == nil {
+				if strings.Contains(v, m.folded[i]) {
+					return true, nil
+				}
+				continue
+			}
 			ok, err := m.one(r, v, i, r.expand(k))
 			if err != nil || ok {
 				return ok, err
@@ -265,23 +304,34 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 const foldCacheMin = 1024
 
 // fold returns cmp's folded form of v, cached per run for long values.
+// The cache is keyed by where v's bytes are, not by its content: a body
+// part that many rules test is one string, and hashing and comparing
+// kilobytes at every lookup would cost about as much as folding. Equal
+// address and length mean equal bytes (strings are immutable, and the
+// entry keeps v alive so that its memory is not reused).
 func (r *runtime) fold(cmp *comparator, v string) string {
 	if len(v) < foldCacheMin {
 		return cmp.fold(v)
 	}
-	key := foldKey{cmp.name, v}
-	if f, ok := r.folded[key]; ok {
-		return f
+	key := foldKey{cmp, unsafe.StringData(v), len(v)}
+	if e, ok := r.folded[key]; ok {
+		return e.folded
 	}
 	f := cmp.fold(v)
 	if r.folded == nil {
-		r.folded = map[foldKey]string{}
+		r.folded = map[foldKey]foldEntry{}
 	}
-	r.folded[key] = f
+	r.folded[key] = foldEntry{v, f}
 	return f
 }
 
-type foldKey struct{ cmp, value string }
+type foldKey struct {
+	cmp  *comparator
+	data *byte
+	n    int
+}
+
+type foldEntry struct{ src, folded string }
 
 // matchEach matches the values of n sources (header names, envelope
 // parts) one source after the other, stopping at the first match; for

@@ -42,37 +42,45 @@ func ParseMessage(b []byte) (*Message, error) {
 // NewMessage reads the header of the message in r (size bytes) and keeps
 // r to read the body from when a test needs it.
 func NewMessage(r io.ReaderAt, size int64) (*Message, error) {
-	n := size
-	if n > maxHeaderBytes {
-		n = maxHeaderBytes
+	// Read what most header blocks fit in, and more only when the header
+	// goes on past it: a script needs the header, not the body.
+	n := min(size, 8<<10, maxHeaderBytes)
+	for {
+		buf := make([]byte, n)
+		got, err := r.ReadAt(buf, 0)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		buf = buf[:got]
+		all := int64(got) < n || n >= min(size, maxHeaderBytes)
+		fields, off, ended := parseHeader(buf, all)
+		if ended || all {
+			return &Message{fields: fields, body: r, bodyOff: int64(off), size: size, mime: &mimeTree{}}, nil
+		}
+		n = min(4*n, size, maxHeaderBytes)
 	}
-	buf := make([]byte, n)
-	got, err := r.ReadAt(buf, 0)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	buf = buf[:got]
-	fields, off := parseHeader(buf)
-	return &Message{fields: fields, body: r, bodyOff: int64(off), size: size, mime: &mimeTree{}}, nil
 }
 
 // parseHeader splits a header block into fields and returns the offset
-// of the body. A line that is neither a field nor a continuation ends
-// the header (a message with no blank line: all header).
-func parseHeader(b []byte) ([]field, int) {
+// of the body, and whether the header ended within b. A line that is
+// neither a field nor a continuation ends the header (a message with no
+// blank line: all header). all says that b is all there is to read: a
+// last line without LF is a line; otherwise it may go on after b.
+func parseHeader(b []byte, all bool) ([]field, int, bool) {
 	var out []field
 	off := 0
 	for off < len(b) {
 		end := bytes.IndexByte(b[off:], '\n')
-		line := b[off:]
-		next := len(b)
-		if end >= 0 {
-			line = b[off : off+end]
-			next = off + end + 1
+		line, next := b[off:], len(b)
+		switch {
+		case end >= 0:
+			line, next = b[off:off+end], off+end+1
+		case !all:
+			return out, off, false
 		}
 		trimmed := bytes.TrimSuffix(line, []byte("\r"))
 		if len(trimmed) == 0 {
-			return out, next
+			return out, next, true
 		}
 		if (trimmed[0] == ' ' || trimmed[0] == '\t') && len(out) > 0 {
 			out[len(out)-1].raw += "\r\n" + string(trimmed)
@@ -82,12 +90,12 @@ func parseHeader(b []byte) ([]field, int) {
 		colon := bytes.IndexByte(trimmed, ':')
 		if colon <= 0 || !validFieldName(trimmed[:colon]) {
 			// Not a header line: the body starts here.
-			return out, off
+			return out, off, true
 		}
 		out = append(out, field{name: string(trimmed[:colon]), raw: string(trimmed[colon+1:])})
 		off = next
 	}
-	return out, off
+	return out, off, false
 }
 
 func validFieldName(b []byte) bool {

@@ -161,7 +161,7 @@ func (st *mimeRun) fields(r *runtime, p *message.Part) []field {
 	n := min(p.HeaderSize, maxPartHeader)
 	buf := make([]byte, n)
 	got, _ := r.msg.body.ReadAt(buf, p.Offset)
-	f, _ := parseHeader(buf[:got])
+	f, _, _ := parseHeader(buf[:got], true)
 	if st.cached+got <= maxCachedHeaders {
 		st.cached += got
 		st.headers[p] = f
