@@ -25,22 +25,24 @@ const (
 // whole large message.
 const chunkSize = 256 << 10
 
-// blobBackend keeps message content. The blobs row (size, references,
-// parsed form) is common to both backends; the backend keeps the bytes.
+// blobBackend keeps message content. The blobs row (id, hash, size,
+// references, parsed form) is common to both backends; the backend keeps
+// the bytes: the SQL backend under the row's id, the file backend under
+// the hash.
 type blobBackend interface {
 	// stage runs before the write transaction: the file backend writes and
 	// syncs the content there, so that it is durable before any row names it.
 	stage(t *tenant, p *Incoming) error
 	// storeTx runs inside the transaction that created the blobs row.
-	storeTx(tx *txn, t *tenant, p *Incoming, compression int) error
+	storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error
 	// ensureTx runs inside the transaction that revived a blobs row from
 	// zero references, and stores the content if it is not there.
-	ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error
+	ensureTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error
 	// open gives ranged access to a blob's content.
-	open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error)
+	open(ctx context.Context, t *tenant, id int64, hash []byte, size int64, compression int) (blobReader, error)
 	// removeTx deletes a blob's content; the sweeper calls it inside the
 	// transaction that deletes the row, before the commit.
-	removeTx(tx *txn, t *tenant, hash []byte, compression int) error
+	removeTx(tx *txn, t *tenant, id int64, hash []byte, compression int) error
 	compression() int
 }
 
@@ -54,24 +56,25 @@ type blobReader interface {
 func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 	// A new row: the content cannot be there (the sweeper deletes content
 	// and row together), so store it without looking.
+	var id int64
 	var comp int
 	err := tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING compression`,
-		p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&comp)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING id, compression`,
+		p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&id, &comp)
 	if err == nil {
-		return s.blobs.storeTx(tx, t, p, comp)
+		return s.blobs.storeTx(tx, t, p, id, comp)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store blob: %w", err)
 	}
 	var total int64
-	err = tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, compression`,
-		refs, p.hash).Scan(&total, &comp)
+	err = tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
+		refs, p.hash).Scan(&total, &id, &comp)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
 	if total == refs { // revived from zero references: its content may have been swept
-		return s.blobs.ensureTx(tx, t, p, comp)
+		return s.blobs.ensureTx(tx, t, p, id, comp)
 	}
 	return nil
 }
@@ -91,7 +94,7 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		refs[h] += int64(len(op.idx))
 	}
 	comp := s.blobs.compression()
-	created := map[string]bool{}
+	created := map[string]int64{} // hash: id of the row made now
 	for start := 0; start < len(blobs); start += batchRows {
 		part := blobs[start:min(start+batchRows, len(blobs))]
 		args := make([]any, 0, 6*len(part))
@@ -99,17 +102,18 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 			args = append(args, p.hash, p.size, refs[string(p.hash)], comp, p.header, p.enc)
 		}
 		rows, err := tx.Query(multiRowSQL(`INSERT INTO blobs (hash, size, refs, compression, header, parsed) VALUES `,
-			6, len(part), ` ON CONFLICT (hash) DO NOTHING RETURNING hash`), args...)
+			6, len(part), ` ON CONFLICT (hash) DO NOTHING RETURNING hash, id`), args...)
 		if err != nil {
 			return fmt.Errorf("store blob: %w", err)
 		}
 		for rows.Next() {
 			var h []byte
-			if err := rows.Scan(&h); err != nil {
+			var id int64
+			if err := rows.Scan(&h, &id); err != nil {
 				rows.Close()
 				return fmt.Errorf("store blob: %w", err)
 			}
-			created[string(h)] = true
+			created[string(h)] = id
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -119,19 +123,19 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 	// Blobs already there: more references, and their content checked
 	// when they come back from none.
 	for _, p := range blobs {
-		if created[string(p.hash)] {
+		if _, ok := created[string(p.hash)]; ok {
 			continue
 		}
 		n := refs[string(p.hash)]
-		var total int64
+		var total, id int64
 		var c int
-		err := tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, compression`,
-			n, p.hash).Scan(&total, &c)
+		err := tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
+			n, p.hash).Scan(&total, &id, &c)
 		if err != nil {
 			return fmt.Errorf("store blob: %w", err)
 		}
 		if total == n {
-			if err := s.blobs.ensureTx(tx, t, p, c); err != nil {
+			if err := s.blobs.ensureTx(tx, t, p, id, c); err != nil {
 				return err
 			}
 		}
@@ -143,7 +147,7 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		if len(args) == 0 {
 			return nil
 		}
-		_, err := tx.Exec(multiRowSQL(`INSERT INTO blob_chunks (hash, seq, data) VALUES `, 3, len(args)/3, ""), args...)
+		_, err := tx.Exec(multiRowSQL(`INSERT INTO blob_chunks (blob_id, seq, data) VALUES `, 3, len(args)/3, ""), args...)
 		args = args[:0]
 		if err != nil {
 			return fmt.Errorf("store blob chunk: %w", err)
@@ -151,12 +155,13 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		return nil
 	}
 	for _, p := range blobs {
-		if !created[string(p.hash)] {
+		id, ok := created[string(p.hash)]
+		if !ok {
 			continue
 		}
 		data, whole := p.data.view(0, p.size)
 		if !inSQL || !whole || p.size > chunkSize {
-			if err := s.blobs.storeTx(tx, t, p, comp); err != nil {
+			if err := s.blobs.storeTx(tx, t, p, id, comp); err != nil {
 				return err
 			}
 			continue
@@ -165,7 +170,7 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 			enc, _ := zstdCodec()
 			data = enc.EncodeAll(data, nil)
 		}
-		args = append(args, p.hash, 0, data)
+		args = append(args, id, 0, data)
 		if len(args) == 3*batchRows {
 			if err := flush(); err != nil {
 				return err
@@ -202,21 +207,21 @@ func (b *sqlBlobs) compression() int {
 
 func (b *sqlBlobs) stage(*tenant, *Incoming) error { return nil }
 
-func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error {
+func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
 	var have int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE hash = $1 AND seq = 0`, p.hash).Scan(&have); err != nil {
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE blob_id = $1 AND seq = 0`, id).Scan(&have); err != nil {
 		return err
 	}
 	if have > 0 {
 		return nil
 	}
-	return b.storeTx(tx, t, p, compression)
+	return b.storeTx(tx, t, p, id, compression)
 }
 
 // storeTx writes the content chunk by chunk. A chunk that lies in one
 // piece of the in-memory spool is passed as it is (the driver copies it);
 // any other is read into a pooled buffer.
-func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) error {
+func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
 	var buf *[]byte
 	defer func() {
 		if buf != nil {
@@ -241,7 +246,7 @@ func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) err
 			enc, _ := zstdCodec()
 			data = enc.EncodeAll(data, nil)
 		}
-		if _, err := tx.Exec(`INSERT INTO blob_chunks (hash, seq, data) VALUES ($1, $2, $3)`, p.hash, seq, data); err != nil {
+		if _, err := tx.Exec(`INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)`, id, seq, data); err != nil {
 			return fmt.Errorf("store blob chunk: %w", err)
 		}
 		off += int64(n)
@@ -249,13 +254,13 @@ func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) err
 	return nil
 }
 
-func (b *sqlBlobs) removeTx(tx *txn, t *tenant, hash []byte, _ int) error {
-	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE hash = $1`, hash)
+func (b *sqlBlobs) removeTx(tx *txn, t *tenant, id int64, _ []byte, _ int) error {
+	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE blob_id = $1`, id)
 	return err
 }
 
-func (b *sqlBlobs) open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error) {
-	return &chunkReader{ctx: ctx, db: t.db, hash: hash, size: size, compression: compression, cached: -1}, nil
+func (b *sqlBlobs) open(ctx context.Context, t *tenant, id int64, hash []byte, size int64, compression int) (blobReader, error) {
+	return &chunkReader{ctx: ctx, db: t.db, id: id, hash: hash, size: size, compression: compression, cached: -1}, nil
 }
 
 // chunkReader reads a blob chunk by chunk, keeping the last chunk it read,
@@ -263,7 +268,8 @@ func (b *sqlBlobs) open(ctx context.Context, t *tenant, hash []byte, size int64,
 type chunkReader struct {
 	ctx         context.Context
 	db          *sql.DB
-	hash        []byte
+	id          int64
+	hash        []byte // for errors
 	size        int64
 	compression int
 	cached      int64
@@ -309,7 +315,7 @@ func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 // sql.RawBytes saves database/sql's copy, and the buffer is reused, so a
 // large RETR or FETCH makes no garbage per chunk.
 func (r *chunkReader) load(seq int64) ([]byte, error) {
-	rows, err := r.db.QueryContext(r.ctx, `SELECT data FROM blob_chunks WHERE hash = $1 AND seq = $2`, r.hash, seq)
+	rows, err := r.db.QueryContext(r.ctx, `SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2`, r.id, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -375,11 +381,11 @@ func (b *fileBlobs) stage(t *tenant, p *Incoming) error {
 	return writeBlobFile(path, p, b.compression())
 }
 
-func (b *fileBlobs) storeTx(tx *txn, t *tenant, p *Incoming, compression int) error {
-	return b.ensureTx(tx, t, p, compression)
+func (b *fileBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
+	return b.ensureTx(tx, t, p, id, compression)
 }
 
-func (b *fileBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, compression int) error {
+func (b *fileBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, _ int64, compression int) error {
 	path := blobPath(t.blobDir, p.hash, compression)
 	if _, err := os.Stat(path); err == nil {
 		return nil
@@ -441,7 +447,7 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (b *fileBlobs) removeTx(tx *txn, t *tenant, hash []byte, compression int) error {
+func (b *fileBlobs) removeTx(tx *txn, t *tenant, _ int64, hash []byte, compression int) error {
 	err := os.Remove(blobPath(t.blobDir, hash, compression))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -449,7 +455,7 @@ func (b *fileBlobs) removeTx(tx *txn, t *tenant, hash []byte, compression int) e
 	return err
 }
 
-func (b *fileBlobs) open(ctx context.Context, t *tenant, hash []byte, size int64, compression int) (blobReader, error) {
+func (b *fileBlobs) open(ctx context.Context, t *tenant, _ int64, hash []byte, size int64, compression int) (blobReader, error) {
 	f, err := os.Open(blobPath(t.blobDir, hash, compression))
 	if err != nil {
 		return nil, fmt.Errorf("open blob: %w", err)

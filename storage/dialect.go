@@ -19,10 +19,17 @@ type dialect struct {
 	// lockBlobs keeps new blobs rows out while the sweeper decides a file
 	// is an orphan (SQLite needs nothing: it has one writer).
 	lockBlobs string
+	// foreignKeysOff and foreignKeysOn bracket migrations, which may
+	// rebuild a table that others reference (SQLite's procedure for that
+	// asks for foreign keys off); foreignKeyCheck then lists violations
+	// before the migration commits.
+	foreignKeysOff, foreignKeysOn, foreignKeyCheck string
 }
 
 var (
-	sqliteDialect   = &dialect{name: "sqlite"}
+	sqliteDialect = &dialect{name: "sqlite",
+		foreignKeysOff: "PRAGMA foreign_keys = OFF", foreignKeysOn: "PRAGMA foreign_keys = ON",
+		foreignKeyCheck: "PRAGMA foreign_key_check"}
 	postgresDialect = &dialect{name: "postgres",
 		lockMigrations: "SELECT pg_advisory_xact_lock(7061330)",
 		lockBlobs:      "LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE"}

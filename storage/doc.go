@@ -21,7 +21,10 @@
 //   - A blob is written and synced (file backend), or written in the same
 //     transaction (SQL backend), before the row that references it commits.
 //     Blobs whose reference count fell to zero are removed by Sweep only after
-//     a grace period.
+//     a grace period. Messages name their blob by its SHA-256 (readers need
+//     the hash); a blob's content in the SQL backend is keyed by the blob's
+//     integer id, so that a new blob's chunks are appended, not inserted at
+//     random places of an index on the hash.
 //   - Commit first, then wake: change events are sent after the commit, and
 //     are only wake-ups; watchers ask Changes what happened.
 //   - SQLite: one writer goroutine per database file runs queued writes in

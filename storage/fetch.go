@@ -129,10 +129,10 @@ func (s *Store) Open(ctx context.Context, a *Account, mailboxID int64, uid UID) 
 		return nil, err
 	}
 	var hash []byte
-	var size int64
+	var id, size int64
 	var comp int
-	err = t.db.QueryRowContext(ctx, `SELECT b.hash, b.size, b.compression FROM messages m JOIN blobs b ON b.hash = m.blob
-		WHERE m.mailbox_id = $1 AND m.account_id = $2 AND m.uid = $3`, mailboxID, a.ID, int64(uid)).Scan(&hash, &size, &comp)
+	err = t.db.QueryRowContext(ctx, `SELECT b.id, b.hash, b.size, b.compression FROM messages m JOIN blobs b ON b.hash = m.blob
+		WHERE m.mailbox_id = $1 AND m.account_id = $2 AND m.uid = $3`, mailboxID, a.ID, int64(uid)).Scan(&id, &hash, &size, &comp)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = fmt.Errorf("message %d: %w", uid, ErrNotFound)
 	}
@@ -140,7 +140,7 @@ func (s *Store) Open(ctx context.Context, a *Account, mailboxID int64, uid UID) 
 		s.router.release(t)
 		return nil, err
 	}
-	r, err := s.blobs.open(ctx, t, hash, size, comp)
+	r, err := s.blobs.open(ctx, t, id, hash, size, comp)
 	if err != nil {
 		s.router.release(t)
 		return nil, err

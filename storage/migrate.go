@@ -61,46 +61,82 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// One connection throughout: the foreign-key setting is per connection.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
+	if d.foreignKeysOff != "" {
+		// Outside a transaction: SQLite ignores the pragma inside one.
+		if _, err := conn.ExecContext(ctx, d.foreignKeysOff); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.Background(), d.foreignKeysOn)
+	}
 	for {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
+		done, err := migrateOne(ctx, conn, d, ms)
+		if done || err != nil {
 			return err
-		}
-		if d.lockMigrations != "" {
-			if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
-				tx.Rollback()
-				return err
-			}
-		}
-		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if have > len(ms) {
-			tx.Rollback()
-			return fmt.Errorf("%w: database has schema version %d, this program knows up to %d; upgrade letterbox", ErrTooNew, have, len(ms))
-		}
-		if have == len(ms) {
-			return tx.Rollback()
-		}
-		m := ms[have]
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, m.version, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
 		}
 	}
+}
+
+// migrateOne applies the next migration, if any, in one transaction.
+func migrateOne(ctx context.Context, conn *sql.Conn, d *dialect, ms []migration) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil || done {
+			tx.Rollback()
+		}
+	}()
+	if d.lockMigrations != "" {
+		if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
+			return false, err
+		}
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return false, err
+	}
+	if have > len(ms) {
+		return false, fmt.Errorf("%w: database has schema version %d, this program knows up to %d; upgrade letterbox", ErrTooNew, have, len(ms))
+	}
+	if have == len(ms) {
+		return true, nil
+	}
+	m := ms[have]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
+	}
+	if d.foreignKeyCheck != "" {
+		rows, err := tx.QueryContext(ctx, d.foreignKeyCheck)
+		if err != nil {
+			return false, err
+		}
+		bad := rows.Next()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		if bad {
+			return false, fmt.Errorf("migration %s/%s: leaves rows that break a foreign key", d.name, m.name)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, m.version, time.Now().Unix()); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %s/%s: %w", d.name, m.name, err)
+	}
+	return false, nil
 }
 
 // Migrate brings every database up to the newest schema and returns how

@@ -53,18 +53,19 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 		n := 0
 		err := t.write(ctx, func(tx *txn) error {
 			n = 0
-			rows, err := tx.Query(`SELECT hash, compression FROM blobs WHERE refs <= 0 AND unref_since < $1 LIMIT 500`, cutoff)
+			rows, err := tx.Query(`SELECT id, hash, compression FROM blobs WHERE refs <= 0 AND unref_since < $1 LIMIT 500`, cutoff)
 			if err != nil {
 				return err
 			}
 			type victim struct {
+				id   int64
 				hash []byte
 				comp int
 			}
 			var vs []victim
 			for rows.Next() {
 				var v victim
-				if err := rows.Scan(&v.hash, &v.comp); err != nil {
+				if err := rows.Scan(&v.id, &v.hash, &v.comp); err != nil {
 					rows.Close()
 					return err
 				}
@@ -75,10 +76,10 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 				// The row is locked (PostgreSQL) or the writer is ours (SQLite):
 				// an append reviving it waits, then finds the content gone and
 				// writes it again (see blobBackend.ensureTx).
-				if err := s.blobs.removeTx(tx, t, v.hash, v.comp); err != nil {
+				if err := s.blobs.removeTx(tx, t, v.id, v.hash, v.comp); err != nil {
 					return err
 				}
-				if _, err := tx.Exec(`DELETE FROM blobs WHERE hash = $1 AND refs <= 0`, v.hash); err != nil {
+				if _, err := tx.Exec(`DELETE FROM blobs WHERE id = $1 AND refs <= 0`, v.id); err != nil {
 					return err
 				}
 			}
