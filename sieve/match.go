@@ -146,9 +146,9 @@ type matcher struct {
 	keys []str
 	// res holds the compiled regular expressions of constant keys.
 	res []*regexp.Regexp
-	// folded holds the folded form of constant keys for :contains,
-	// computed once at compile time instead of at every match.
-	folded []string
+	// folded holds constant keys for :contains, folded once at compile
+	// time instead of at every match.
+	folded []containsKey
 }
 
 var relations = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq": true, "ne": true}
@@ -221,10 +221,10 @@ func (c *compiler) matcher(a *args, keyArg *argument) (*matcher, error) {
 	}
 	m.keys = keys
 	if m.typ == mContains {
-		m.folded = make([]string, len(keys))
+		m.folded = make([]containsKey, len(keys))
 		for i, k := range keys {
 			if k.parts == nil {
-				m.folded[i] = m.cmp.fold(k.lit)
+				m.folded[i] = newContainsKey(m.cmp.fold(k.lit))
 			}
 		}
 	}
@@ -285,7 +285,7 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 				return false, err
 			}
 			if m.typ == mContains && k.parts == nil {
-				if strings.Contains(v, m.folded[i]) {
+				if m.folded[i].in(v) {
 					return true, nil
 				}
 				continue

@@ -1,0 +1,76 @@
+package sieve
+
+import "strings"
+
+// :contains against a long value (a body part that many rules search) is
+// most of what a script with body rules costs. strings.Index jumps to each
+// occurrence of the key's first byte and compares from there; for a key
+// that starts with a common letter that means a stop every few dozen
+// bytes. containsKey jumps on the byte of the key that is rarest in mail
+// text instead (a digit, punctuation or an uncommon letter), which the
+// value holds far less often, and compares around it.
+
+// byteOrder lists bytes from the most to the least common in mail text,
+// letters by their English frequency (upper and lower case alike, since
+// i;ascii-casemap compares upper case). Bytes not listed are rarer than
+// all of these.
+const byteOrder = " eEtTaAoOiInNsSrRhHlLdD\r\ncCuUmMfFpPgGwWyY.,bBvV0123456789kK-'\"/:=;()!?_@<>xXjJqQzZ"
+
+// byteRarity is 0 for the most common byte and grows with rarity.
+var byteRarity = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = 255
+	}
+	for i := 0; i < len(byteOrder); i++ {
+		t[byteOrder[i]] = uint8(i)
+	}
+	return t
+}()
+
+// containsKey is a key for :contains, folded, with the offset of its
+// rarest byte.
+type containsKey struct {
+	s    string
+	rare int
+}
+
+func newContainsKey(folded string) containsKey {
+	k := containsKey{s: folded}
+	for i := 1; i < len(folded); i++ {
+		if byteRarity[folded[i]] > byteRarity[folded[k.rare]] {
+			k.rare = i
+		}
+	}
+	return k
+}
+
+// in reports whether v contains the key.
+func (k containsKey) in(v string) bool {
+	n := len(k.s)
+	if n < 2 || len(v) < 256 {
+		return strings.Contains(v, k.s)
+	}
+	c := k.s[k.rare]
+	// The rare byte of a match at i is at i+rare: look for it in
+	// v[rare : len(v)-n+rare+1] only.
+	last := len(v) - n + k.rare
+	fails := 0
+	for at := k.rare; at <= last; {
+		j := strings.IndexByte(v[at:last+1], c)
+		if j < 0 {
+			return false
+		}
+		at += j
+		if v[at-k.rare:at-k.rare+n] == k.s {
+			return true
+		}
+		at++
+		// When the "rare" byte is common in this value (more than one
+		// in 64 bytes), hand over to strings.Index: jumping on the first
+		// byte is then no worse, and it bounds its own work.
+		if fails++; fails > 4+at/64 {
+			return strings.Contains(v[at-k.rare:], k.s)
+		}
+	}
+	return false
+}
