@@ -1,19 +1,15 @@
 package imap
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"math/big"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"letterbox/internal/testcert"
 )
 
 func TestLiterals(t *testing.T) {
@@ -158,24 +154,9 @@ func TestNoExpungeDuringFetch(t *testing.T) {
 	}
 }
 
-func selfSigned(t *testing.T) *tls.Config {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-}
-
 func TestTLS(t *testing.T) {
 	e := newTestEnv(t, func(s *Server) {
-		s.TLS = selfSigned(t)
+		s.TLS = testcert.New(t, "localhost", "127.0.0.1").Server
 		s.CleartextAllowed = func(net.Addr) bool { return false }
 	})
 	// Cleartext: LOGINDISABLED, no AUTH=, LOGIN refused.

@@ -3,19 +3,12 @@ package managesieve
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,6 +19,7 @@ import (
 	"time"
 
 	"letterbox/auth"
+	"letterbox/internal/testcert"
 	"letterbox/storage"
 )
 
@@ -76,12 +70,12 @@ func newTestEnv(t testing.TB, opts ...func(*Server)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsConf, certFile, roots := selfSigned(t, dir)
+	cert := testcert.New(t, "localhost", "127.0.0.1")
 	srv := &Server{
 		Store:            store,
 		Auth:             &auth.Authenticator{Store: store},
 		Throttle:         auth.NewThrottle(),
-		TLS:              tlsConf,
+		TLS:              cert.Server,
 		CleartextAllowed: func(net.Addr) bool { return true },
 		Compile:          fakeCompile,
 		Extensions:       testExtensions,
@@ -105,49 +99,7 @@ func newTestEnv(t testing.TB, opts ...func(*Server)) *testEnv {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &testEnv{t: t, srv: srv, store: store, acct: acct, addr: ln.Addr().String(), certFile: certFile, roots: roots}
-}
-
-// selfSigned makes a certificate for localhost and 127.0.0.1, writes it
-// as PEM for outside clients, and returns a server config and a pool
-// that trusts it (the pattern of pop3's tests).
-func selfSigned(t testing.TB, dir string) (*tls.Config, string, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile := filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	conf := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-	}
-	return conf, certFile, roots
+	return &testEnv{t: t, srv: srv, store: store, acct: acct, addr: ln.Addr().String(), certFile: cert.WritePEM(t, dir), roots: cert.Roots}
 }
 
 // client speaks ManageSieve line by line, for tests that check exact

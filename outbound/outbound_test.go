@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"letterbox/internal/testcert"
 	"letterbox/outbound"
 	"letterbox/outbound/outboundtest"
 )
@@ -287,8 +288,8 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestSTARTTLS(t *testing.T) {
-	srvTLS, roots := outboundtest.SelfSigned(t, "127.0.0.1")
-	s := outboundtest.Start(t, outboundtest.Options{TLS: srvTLS})
+	cert := testcert.New(t, "127.0.0.1")
+	s := outboundtest.Start(t, outboundtest.Options{TLS: cert.Server})
 
 	// Default mode: STARTTLS, certificate not verified (opportunistic).
 	r := &outbound.Relay{Addr: s.Addr, Helo: "mx.example.com"}
@@ -302,7 +303,7 @@ func TestSTARTTLS(t *testing.T) {
 
 	// With a TLSConfig the certificate is verified: against the right
 	// roots it passes, against the system's it fails (not permanently).
-	r.TLSConfig = &tls.Config{RootCAs: roots}
+	r.TLSConfig = &tls.Config{RootCAs: cert.Roots}
 	if err := send(t, r, "bob@example.com", "alice@example.org"); err != nil {
 		t.Fatalf("verified STARTTLS: %v", err)
 	}
@@ -339,10 +340,10 @@ func TestSTARTTLSNotOffered(t *testing.T) {
 }
 
 func TestImplicitTLS(t *testing.T) {
-	srvTLS, roots := outboundtest.SelfSigned(t, "127.0.0.1")
-	s := outboundtest.Start(t, outboundtest.Options{TLS: srvTLS, ImplicitTLS: true})
+	cert := testcert.New(t, "127.0.0.1")
+	s := outboundtest.Start(t, outboundtest.Options{TLS: cert.Server, ImplicitTLS: true})
 
-	r := &outbound.Relay{Addr: s.Addr, TLS: outbound.TLSImplicit, TLSConfig: &tls.Config{RootCAs: roots}}
+	r := &outbound.Relay{Addr: s.Addr, TLS: outbound.TLSImplicit, TLSConfig: &tls.Config{RootCAs: cert.Roots}}
 	if err := send(t, r, "bob@example.com", "alice@example.org"); err != nil {
 		t.Fatal(err)
 	}

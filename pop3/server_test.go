@@ -3,17 +3,11 @@ package pop3
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +16,7 @@ import (
 	"time"
 
 	"letterbox/auth"
+	"letterbox/internal/testcert"
 	"letterbox/storage"
 )
 
@@ -62,12 +57,12 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsConf, certFile, roots := selfSigned(t, dir)
+	cert := testcert.New(t, "localhost", "127.0.0.1")
 	srv := &Server{
 		Store:            store,
 		Auth:             &auth.Authenticator{Store: store},
 		Throttle:         auth.NewThrottle(),
-		TLS:              tlsConf,
+		TLS:              cert.Server,
 		CleartextAllowed: func(net.Addr) bool { return true },
 		Hostname:         "pop.example.com",
 		Log:              slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -75,7 +70,7 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(srv)
 	}
-	e := &testEnv{t: t, srv: srv, store: store, acct: acct, inbox: inbox, certFile: certFile, roots: roots}
+	e := &testEnv{t: t, srv: srv, store: store, acct: acct, inbox: inbox, certFile: cert.WritePEM(t, dir), roots: cert.Roots}
 	for _, implicit := range []bool{false, true} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -96,48 +91,6 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 		}
 	})
 	return e
-}
-
-// selfSigned makes a certificate for localhost and 127.0.0.1, writes it
-// as PEM for outside clients, and returns a server config and a pool
-// that trusts it.
-func selfSigned(t testing.TB, dir string) (*tls.Config, string, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile := filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	conf := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-	}
-	return conf, certFile, roots
 }
 
 // deliver appends a message to INBOX and returns its UID.

@@ -4,17 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"math/rand/v2"
 	"mime"
 	"mime/multipart"
@@ -31,6 +25,7 @@ import (
 
 	"letterbox/auth"
 	"letterbox/imap"
+	"letterbox/internal/testcert"
 	"letterbox/storage"
 )
 
@@ -92,32 +87,11 @@ func startLetterboxIMAPTLS(t *testing.T, users int, tlsConfig *tls.Config) (stri
 	return ln.Addr().String(), implicit
 }
 
-// selfSigned makes a certificate for 127.0.0.1.
-func selfSigned(t *testing.T) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "bench test"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-}
-
 // TestBenchIMAPTLS: -tls and -starttls reach a server that refuses
 // cleartext logins; without -insecure the self-signed certificate is
 // refused.
 func TestBenchIMAPTLS(t *testing.T) {
-	plain, implicit := startLetterboxIMAPTLS(t, 1, selfSigned(t))
+	plain, implicit := startLetterboxIMAPTLS(t, 1, testcert.New(t, "127.0.0.1").Server)
 	for _, tc := range []struct {
 		name, addr string
 		set        func(o *imapBenchOpts)

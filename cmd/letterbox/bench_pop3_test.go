@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,6 +15,7 @@ import (
 	"time"
 
 	"letterbox/auth"
+	"letterbox/internal/testcert"
 	"letterbox/pop3"
 	"letterbox/storage"
 )
@@ -104,19 +100,9 @@ func TestBenchPOP3TLS(t *testing.T) {
 	for i := range 3 {
 		st.Append(ctx, acct, inbox.ID, strings.NewReader(fmt.Sprintf("Subject: %d\r\n\r\n.%d\r\n", i, i)), storage.AppendOptions{})
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
+	cert := testcert.New(t, "127.0.0.1")
 	srv := &pop3.Server{Store: st, Auth: &auth.Authenticator{Store: st},
-		TLS: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
+		TLS: cert.Server,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	plain, _ := net.Listen("tcp", "127.0.0.1:0")
 	implicit, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -128,7 +114,7 @@ func TestBenchPOP3TLS(t *testing.T) {
 		ln         net.Listener
 	}{{"stls", "user", plain}, {"tls", "plain", implicit}, {"stls", "plain", plain}} {
 		cfg := pop3BenchConfig{addr: c.ln.Addr().String(), user: "bob@example.com", password: "pw", clients: 1,
-			mode: c.mode, auth: c.auth, timeout: time.Minute, tlsConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+			mode: c.mode, auth: c.auth, timeout: time.Minute, tlsConfig: &tls.Config{RootCAs: cert.Roots, ServerName: "127.0.0.1"}}
 		run, err := benchPOP3Run(ctx, cfg)
 		if err != nil || run.Messages != 3 {
 			t.Errorf("%s/%s: %+v, %v", c.mode, c.auth, run, err)
