@@ -259,8 +259,16 @@ func (s *Store) Quota(ctx context.Context, a *Account) (Quota, error) {
 func bumpModSeq(tx *txn, a *Account, delta int64) (uint64, error) {
 	var modseq uint64
 	var used, quota int64
-	err := tx.QueryRow(`UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $1
-		WHERE id = $2 RETURNING modseq, used_bytes, quota_bytes`, delta, a.ID).Scan(&modseq, &used, &quota)
+	var err error
+	if tx.sqlite {
+		err = updateOneRow(tx, `UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $1 WHERE id = $2`, delta, a.ID)
+		if err == nil {
+			err = tx.QueryRow(`SELECT modseq, used_bytes, quota_bytes FROM accounts WHERE id = $1`, a.ID).Scan(&modseq, &used, &quota)
+		}
+	} else {
+		err = tx.QueryRow(`UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $1
+			WHERE id = $2 RETURNING modseq, used_bytes, quota_bytes`, delta, a.ID).Scan(&modseq, &used, &quota)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("account %s: %w", a.Name, ErrNotFound)
 	}

@@ -57,10 +57,25 @@ func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 	// A new row: the content cannot be there (the sweeper deletes content
 	// and row together), so store it without looking.
 	var id int64
-	var comp int
-	err := tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING id, compression`,
-		p.hash, p.size, refs, s.blobs.compression(), p.header, p.enc).Scan(&id, &comp)
+	comp := s.blobs.compression()
+	var err error
+	if tx.sqlite { // no RETURNING (see txn)
+		var res sql.Result
+		res, err = tx.Exec(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING`,
+			p.hash, p.size, refs, comp, p.header, p.enc)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				err = sql.ErrNoRows
+			} else {
+				id, err = res.LastInsertId()
+			}
+		}
+	} else {
+		err = tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING id`,
+			p.hash, p.size, refs, comp, p.header, p.enc).Scan(&id)
+	}
 	if err == nil {
 		return s.blobs.storeTx(tx, t, p, id, comp)
 	}
@@ -68,8 +83,7 @@ func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 		return fmt.Errorf("store blob: %w", err)
 	}
 	var total int64
-	err = tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
-		refs, p.hash).Scan(&total, &id, &comp)
+	err = addBlobRefs(tx, p.hash, refs, &total, &id, &comp)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
@@ -129,9 +143,7 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		n := refs[string(p.hash)]
 		var total, id int64
 		var c int
-		err := tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
-			n, p.hash).Scan(&total, &id, &c)
-		if err != nil {
+		if err := addBlobRefs(tx, p.hash, n, &total, &id, &c); err != nil {
 			return fmt.Errorf("store blob: %w", err)
 		}
 		if total == n {
@@ -178,6 +190,19 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		}
 	}
 	return flush()
+}
+
+// addBlobRefs adds n references to an existing blob and reads its total
+// references, id and compression.
+func addBlobRefs(tx *txn, hash []byte, n int64, total, id *int64, comp *int) error {
+	if !tx.sqlite {
+		return tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
+			n, hash).Scan(total, id, comp)
+	}
+	if err := updateOneRow(tx, `UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2`, n, hash); err != nil {
+		return err
+	}
+	return tx.QueryRow(`SELECT refs, id, compression FROM blobs WHERE hash = $1`, hash).Scan(total, id, comp)
 }
 
 var (

@@ -121,10 +121,19 @@ func (s *Store) insertMessageTx(tx *txn, t *tenant, tg Target, in *Incoming) (Ap
 	}
 	var uid int64
 	var res AppendResult
-	err = tx.QueryRow(`UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = $1, messages = messages + 1,
-		unseen = unseen + $2, deleted = deleted + $3, size = size + $4
-		WHERE id = $5 AND account_id = $6 RETURNING uidnext - 1, uidvalidity`,
-		modseq, b2i(!flags.Seen), b2i(flags.Deleted), in.size, tg.MailboxID, a.ID).Scan(&uid, &res.UIDValidity)
+	if tx.sqlite {
+		err = updateOneRow(tx, `UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = $1, messages = messages + 1,
+			unseen = unseen + $2, deleted = deleted + $3, size = size + $4 WHERE id = $5 AND account_id = $6`,
+			modseq, b2i(!flags.Seen), b2i(flags.Deleted), in.size, tg.MailboxID, a.ID)
+		if err == nil {
+			err = tx.QueryRow(`SELECT uidnext - 1, uidvalidity FROM mailboxes WHERE id = $1`, tg.MailboxID).Scan(&uid, &res.UIDValidity)
+		}
+	} else {
+		err = tx.QueryRow(`UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = $1, messages = messages + 1,
+			unseen = unseen + $2, deleted = deleted + $3, size = size + $4
+			WHERE id = $5 AND account_id = $6 RETURNING uidnext - 1, uidvalidity`,
+			modseq, b2i(!flags.Seen), b2i(flags.Deleted), in.size, tg.MailboxID, a.ID).Scan(&uid, &res.UIDValidity)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, fmt.Errorf("mailbox %d: %w", tg.MailboxID, ErrNotFound)
 	}
@@ -183,7 +192,7 @@ const batchRows = 32
 // five statements per target. It only handles the case where every target
 // succeeds; anything else returns an error (errBatchFallback when nothing
 // is wrong but the batch) and leaves the group to be run again write by
-// write.
+// write. Only the SQLite group writer runs it.
 func insertBatchTx(tx *txn, ops []*appendOp) error {
 	s, t := ops[0].s, ops[0].t
 	now := time.Now()
@@ -224,8 +233,10 @@ func insertBatchTx(tx *txn, ops []*appendOp) error {
 	for _, a := range accounts {
 		var modseq uint64
 		var used, quota int64
-		err := tx.QueryRow(`UPDATE accounts SET modseq = modseq + $1, used_bytes = used_bytes + $2
-			WHERE id = $3 RETURNING modseq, used_bytes, quota_bytes`, a.n, a.bytes, a.id).Scan(&modseq, &used, &quota)
+		err := updateOneRow(tx, `UPDATE accounts SET modseq = modseq + $1, used_bytes = used_bytes + $2 WHERE id = $3`, a.n, a.bytes, a.id)
+		if err == nil {
+			err = tx.QueryRow(`SELECT modseq, used_bytes, quota_bytes FROM accounts WHERE id = $1`, a.id).Scan(&modseq, &used, &quota)
+		}
 		if errors.Is(err, sql.ErrNoRows) || err == nil && a.bytes > 0 && quota > 0 && used > quota {
 			return errBatchFallback
 		}
@@ -267,10 +278,12 @@ func insertBatchTx(tx *txn, ops []*appendOp) error {
 		m.highest = max(m.highest, it.modseq)
 	}
 	for _, m := range mailboxes {
-		err := tx.QueryRow(`UPDATE mailboxes SET uidnext = uidnext + $1, highest_modseq = $2, messages = messages + $1,
-			unseen = unseen + $3, deleted = deleted + $4, size = size + $5
-			WHERE id = $6 AND account_id = $7 RETURNING uidnext - $1, uidvalidity`,
-			m.n, m.highest, m.unseen, m.deleted, m.size, m.key.id, m.key.account).Scan(&m.next, &m.uidValidity)
+		err := updateOneRow(tx, `UPDATE mailboxes SET uidnext = uidnext + $1, highest_modseq = $2, messages = messages + $1,
+			unseen = unseen + $3, deleted = deleted + $4, size = size + $5 WHERE id = $6 AND account_id = $7`,
+			m.n, m.highest, m.unseen, m.deleted, m.size, m.key.id, m.key.account)
+		if err == nil {
+			err = tx.QueryRow(`SELECT uidnext - $1, uidvalidity FROM mailboxes WHERE id = $2`, m.n, m.key.id).Scan(&m.next, &m.uidValidity)
+		}
 		if errors.Is(err, sql.ErrNoRows) || err == nil && m.next+m.n-1 > maxUID {
 			return errBatchFallback
 		}

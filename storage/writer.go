@@ -156,7 +156,7 @@ func (g *groupWriter) try(batch []*writeReq, optimistic bool) ([]error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	tx := &txn{Tx: sqlTx, stmts: g.stmts}
+	tx := &txn{Tx: sqlTx, stmts: g.stmts, sqlite: true}
 	results := make([]error, len(batch))
 	ok := 0
 	// Optimistic runs put deliveries next to each other in one batch, run
