@@ -101,6 +101,9 @@ type Sieve struct {
 	Relay     string `toml:"relay"`
 	RelayTLS  string `toml:"relay_tls"`  // "starttls", "none" or "tls"
 	RelayHelo string `toml:"relay_helo"` // EHLO name; "": the system's host name
+	// RedirectEnvelopeFrom is the envelope sender of redirected messages
+	// (Pigeonhole's sieve_redirect_envelope_from).
+	RedirectEnvelopeFrom string `toml:"redirect_envelope_from"`
 
 	VacationMinPeriod     Duration `toml:"vacation_min_period"`
 	VacationDefaultPeriod Duration `toml:"vacation_default_period"`
@@ -198,6 +201,7 @@ func defaultSieve() Sieve {
 		MaxRedirects:          4,
 		MaxCPU:                Duration(2 * time.Second),
 		RelayTLS:              "starttls",
+		RedirectEnvelopeFrom:  "sender",
 		VacationMinPeriod:     Duration(24 * time.Hour),
 		VacationDefaultPeriod: Duration(7 * 24 * time.Hour),
 		SpamType:              "score",

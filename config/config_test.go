@@ -93,7 +93,7 @@ func TestDefault(t *testing.T) {
 	want.Sieve = Sieve{
 		Enabled: true, Before: []string{}, After: []string{},
 		MaxScriptSize: 1 << 20, MaxActions: 32, MaxRedirects: 4, MaxCPU: Duration(2 * time.Second),
-		RelayTLS:          "starttls",
+		RelayTLS: "starttls", RedirectEnvelopeFrom: "sender",
 		VacationMinPeriod: Duration(24 * time.Hour), VacationDefaultPeriod: Duration(168 * time.Hour),
 		SpamType: "score", SpamTextValues: []string{}, VirusType: "score", VirusTextValues: []string{},
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"letterbox/sieve"
 )
 
 // Spam and virus scores as RFC 5235 section 3 defines them: spamtest
@@ -70,6 +72,9 @@ func (s *Sieve) check() []*KeyError {
 	}
 	if s.RelayHelo != "" && !isHostname(s.RelayHelo) {
 		bad("relay_helo", "%q is not a host name", s.RelayHelo)
+	}
+	if _, err := sieve.ParseRedirectFrom(s.RedirectEnvelopeFrom); err != nil {
+		bad("redirect_envelope_from", "%v", err)
 	}
 
 	// As Pigeonhole's sieve_vacation_*_period: the default lies between

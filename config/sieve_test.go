@@ -59,7 +59,7 @@ spam_text_values = ["0: unknown"]
 	want := Sieve{
 		Enabled: false, Before: []string{before}, After: []string{after, before}, GlobalDir: dir,
 		MaxScriptSize: 65536, MaxActions: 100, MaxRedirects: 1, MaxCPU: Duration(500 * time.Millisecond),
-		Relay: "mta.example.org:587", RelayTLS: "none", RelayHelo: "mail.example.org",
+		Relay: "mta.example.org:587", RelayTLS: "none", RelayHelo: "mail.example.org", RedirectEnvelopeFrom: "sender",
 		VacationMinPeriod: 0, VacationDefaultPeriod: Duration(72 * time.Hour), VacationMaxPeriod: Duration(1440 * time.Hour),
 		SpamHeader: "X-Spam-Score", SpamMaxValue: 15, SpamType: "score", SpamTextValues: []string{"0: unknown"},
 		VirusHeader: `X-Virus-Scan: Found to be (.+)\.`, VirusMaxHeader: "X-Virus-Max", VirusType: "text", VirusTextValues: []string{"1:clean", "5:infected"},
@@ -159,6 +159,8 @@ func TestSieveBadValues(t *testing.T) {
 		{"relay_tls = 'ssl'", "sieve.relay_tls", `"ssl" is not one of starttls, none, tls`},
 		{"relay_tls = ''", "sieve.relay_tls", `"" is not one of starttls, none, tls`},
 		{"relay_helo = 'mail server'", "sieve.relay_helo", `"mail server" is not a host name`},
+		{"redirect_envelope_from = 'postmaster'", "sieve.redirect_envelope_from", `"postmaster" is none of sender, recipient, orig_recipient, user_email, <address> or <>`},
+		{"redirect_envelope_from = 'bounce@example.org'", "sieve.redirect_envelope_from", `"bounce@example.org" is none of`},
 		// Vacation periods.
 		{"vacation_min_period = '-1h'", "sieve.vacation_min_period", "-1h is negative"},
 		{"vacation_min_period = '240h'", "sieve.vacation_default_period", "168h is shorter than vacation_min_period (240h)"},

@@ -290,20 +290,25 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 	return dec
 }
 
-// redirect forwards the message (as edited, if it was) through the relay
-// with the original envelope sender. RFC 5228 section 4.2 asks for loop
-// control: the forwarded copy carries Delivered-To naming the recipient,
-// and a message that already carries it (besides the one our own trace
-// header wrote) came around before and is not sent again.
+// redirect forwards the message (as edited, if it was) through the relay,
+// with the envelope sender sieve.redirect_envelope_from asks for. RFC 5228
+// section 4.2 asks for loop control; there are two marks, and a message
+// that carries either one for this recipient came around before and is
+// not sent again: X-Sieve-Redirected-From naming the user, as Pigeonhole
+// writes it (so loops through a Dovecot server are caught too), and
+// Delivered-To naming the recipient (besides the one our own trace header
+// wrote), which other forwarders write.
 func (d *Deliverer) redirect(ctx context.Context, env *Envelope, rc *Recipient, msg *sieve.Message, a *sieve.Redirect) error {
 	if d.filter.opts.Relay == nil || d.filter.opts.Relay.Addr == "" {
 		return outbound.ErrNoRelay
 	}
+	fw := sieve.Forward(d.filter.opts.Compile.RedirectFrom, rc.Account.Name,
+		sieve.Envelope{From: env.From, To: rc.Address}, msg)
 	ours := 0
 	if singleAddress(env.Recipients) != "" {
 		ours = 1 // traceHeader wrote one
 	}
-	if deliveredToCount(msg, rc.Address) > ours {
+	if fw.Loop || deliveredToCount(msg, rc.Address) > ours {
 		return errRedirectLoop
 	}
 	m := msg
@@ -312,11 +317,11 @@ func (d *Deliverer) redirect(ctx context.Context, env *Envelope, rc *Recipient, 
 	}
 	body := messageReader(m)
 	defer body.Close()
-	var r io.Reader = body
+	head := fw.Header
 	if ours == 0 {
-		r = io.MultiReader(strings.NewReader("Delivered-To: "+formatAddress(rc.Address)+"\r\n"), body)
+		head += "Delivered-To: " + formatAddress(rc.Address) + "\r\n"
 	}
-	return d.filter.opts.Relay.Send(ctx, env.From, []string{a.Address}, r)
+	return d.filter.opts.Relay.Send(ctx, fw.From, []string{a.Address}, io.MultiReader(strings.NewReader(head), body))
 }
 
 var errRedirectLoop = errors.New("mail loop: the message was delivered to this recipient before")

@@ -106,7 +106,8 @@ func TestSieveFiling(t *testing.T) {
 		if m.From != "alice@remote.example" || len(m.To) != 1 || m.To[0] != "friend@remote.example" {
 			t.Errorf("redirect envelope: %s -> %v", m.From, m.To)
 		}
-		if !bytes.Contains(m.Data, []byte("Delivered-To: bob@example.com")) || !bytes.Contains(m.Data, []byte("\r\n\r\nhi\r\n")) {
+		if !bytes.HasPrefix(m.Data, []byte("X-Sieve-Redirected-From: bob@example.com\r\n")) ||
+			!bytes.Contains(m.Data, []byte("Delivered-To: bob@example.com")) || !bytes.Contains(m.Data, []byte("\r\n\r\nhi\r\n")) {
 			t.Errorf("redirected message:\n%s", m.Data)
 		}
 	}
@@ -129,6 +130,43 @@ func TestSieveRedirectLoopKeeps(t *testing.T) {
 	}
 	if got := subjects(e.inbox("bob@example.com")); len(got) != 1 {
 		t.Errorf("bob INBOX: %q", got)
+	}
+}
+
+// A copy that a redirect of bob's sent before (by this server or by a
+// Dovecot one: Pigeonhole writes the same field) is not sent again.
+func TestSieveRedirectMarkerLoopKeeps(t *testing.T) {
+	e, sent := sieveEnv(t, true, nil, map[string]string{"bob": bobScript})
+	for _, mark := range []string{"bob@example.com", "<BOB@example.com>"} {
+		msg := "X-Sieve-Redirected-From: someone@else.example\nX-Sieve-Redirected-From: " + mark + "\nSubject: forward\n\nhi\n"
+		checkCodes(t, e.deliver("alice@remote.example", msg, "bob@example.com", "carol@example.com"), "250 ", "250 ")
+	}
+	if n := len(sent()); n != 0 {
+		t.Errorf("%d messages sent around a loop", n)
+	}
+	if got := subjects(e.inbox("bob@example.com")); len(got) != 2 {
+		t.Errorf("bob INBOX: %q", got)
+	}
+}
+
+// sieve.redirect_envelope_from picks the envelope sender of redirects; a
+// message from the null sender keeps it whatever the setting.
+func TestSieveRedirectEnvelopeFrom(t *testing.T) {
+	for _, c := range []struct{ setting, sender, want string }{
+		{"", "alice@remote.example", "alice@remote.example"},
+		{"recipient", "alice@remote.example", "bob+x@example.com"},
+		{"user_email", "alice@remote.example", "bob@example.com"},
+		{"<bounces@example.com>", "alice@remote.example", "bounces@example.com"},
+		{"<>", "alice@remote.example", ""},
+		{"recipient", "", ""},
+	} {
+		e, sent := sieveEnv(t, true, nil, map[string]string{"bob": bobScript})
+		e.srv.Deliverer().filter.opts.Compile.RedirectFrom = c.setting
+		checkCodes(t, e.deliver(c.sender, "Subject: forward\n\nhi\n", "bob+x@example.com"), "250 ")
+		msgs := sent()
+		if len(msgs) != 1 || msgs[0].From != c.want {
+			t.Errorf("%q, sender <%s>: sent %+v, want one from <%s>", c.setting, c.sender, msgs, c.want)
+		}
 	}
 }
 

@@ -43,6 +43,10 @@ type Options struct {
 	// UserEmail is the user's own address when it is neither the envelope
 	// recipient nor the original recipient (Pigeonhole's sieve_user_email).
 	UserEmail string
+	// RedirectFrom is the envelope sender of redirected messages, a value
+	// of ParseRedirectFrom (Pigeonhole's sieve_redirect_envelope_from);
+	// the delivery applies it through Forward.
+	RedirectFrom string
 	// Uploading marks a compile for ManageSieve PUTSCRIPT/CHECKSCRIPT: an
 	// included script that does not exist yet, or an include loop, is not
 	// an error until the script runs (as Pigeonhole does on upload).

@@ -509,10 +509,19 @@ func (st *tsSuite) execute(acts []Action, keep bool, keepFlags []string, keepMsg
 				inbox = true
 			}
 		case *Redirect:
+			// As the delivery (lmtp) sends a redirect: a copy that came
+			// around through this user before is not sent again, and the
+			// message is kept instead.
+			fw := Forward(st.opts.RedirectFrom, st.opts.UserEmail, env, st.in.Message)
+			if fw.Loop {
+				st.logf("redirect to <%s>: mail loop, keeping the message", a.Address)
+				keep = true
+				continue
+			}
 			var b bytes.Buffer
-			fmt.Fprintf(&b, "X-Sieve-Redirected-From: %s\r\n", env.To)
+			b.WriteString(fw.Header)
 			msgOf(a.Message).WriteTo(&b)
-			st.smtp = append(st.smtp, tsMail{from: env.From, to: smtpPath(a.Address), data: b.Bytes()})
+			st.smtp = append(st.smtp, tsMail{from: fw.From, to: smtpPath(a.Address), data: b.Bytes()})
 		case *Reject:
 			if env.From != "" {
 				st.smtp = append(st.smtp, tsMail{from: "", to: env.From, data: tsBounce(env, a.Reason, st.in.Message)})
@@ -1084,6 +1093,11 @@ var tsSettings = map[string]func(o *Options, v string) bool{
 	"sieve_duplicate_default_period": tsDurationSetting(func(o *Options) *time.Duration { return &o.DuplicatePeriod }),
 	"sieve_duplicate_max_period":     tsDurationSetting(func(o *Options) *time.Duration { return &o.DuplicateMaxPeriod }),
 	"sieve_editheader_header":        func(o *Options, v string) bool { return true }, // editHeaderFilters
+	"sieve_redirect_envelope_from": func(o *Options, v string) bool {
+		r, err := ParseRedirectFrom(v)
+		o.RedirectFrom = r
+		return err == nil
+	},
 	"sieve_editheader_protected": func(o *Options, v string) bool {
 		f := strings.Fields(v)
 		o.EditHeader.ForbidAdd, o.EditHeader.ForbidDelete = f, slices.Clone(f)

@@ -23,6 +23,7 @@ func sieveOptions(c *config.Config) sieve.Options {
 			MaxCPU:        s.MaxCPU.Std(),
 		},
 		RecipientDelimiter: c.LMTP.RecipientDelimiter,
+		RedirectFrom:       redirectFrom(c.Sieve.RedirectEnvelopeFrom),
 		Spamtest: sieve.SpamtestOptions{
 			SpamHeader:      s.SpamHeader,
 			SpamMaxHeader:   s.SpamMaxHeader,
@@ -45,6 +46,13 @@ func sieveOptions(c *config.Config) sieve.Options {
 		o.Vacation.MinPeriod = -1 // the config's 0 is "no minimum"; the package's 0 is "default"
 	}
 	return o
+}
+
+// redirectFrom is the checked form of sieve.redirect_envelope_from
+// (config.Load refused a bad value).
+func redirectFrom(v string) string {
+	r, _ := sieve.ParseRedirectFrom(v)
+	return r
 }
 
 // lmtpSieve builds delivery-time filtering from the config: the before and
