@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message/charset"
 )
@@ -44,9 +45,17 @@ func ParseMessage(b []byte) (*Message, error) {
 func NewMessage(r io.ReaderAt, size int64) (*Message, error) {
 	// Read what most header blocks fit in, and more only when the header
 	// goes on past it: a script needs the header, not the body.
-	n := min(size, 8<<10, maxHeaderBytes)
+	// parseHeader copies what it keeps, so the first buffer is pooled.
+	n := min(size, headerReadSize, maxHeaderBytes)
 	for {
-		buf := make([]byte, n)
+		var buf []byte
+		if n <= headerReadSize {
+			pb := headerBufs.Get().(*[]byte)
+			defer headerBufs.Put(pb)
+			buf = (*pb)[:n]
+		} else {
+			buf = make([]byte, n)
+		}
 		got, err := r.ReadAt(buf, 0)
 		if err != nil && err != io.EOF {
 			return nil, err
@@ -60,6 +69,11 @@ func NewMessage(r io.ReaderAt, size int64) (*Message, error) {
 		n = min(4*n, size, maxHeaderBytes)
 	}
 }
+
+// headerReadSize is the first read of a header: most fit in it.
+const headerReadSize = 8 << 10
+
+var headerBufs = sync.Pool{New: func() any { b := make([]byte, headerReadSize); return &b }}
 
 // parseHeader splits a header block into fields and returns the offset
 // of the body, and whether the header ended within b. A line that is
