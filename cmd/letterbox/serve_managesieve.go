@@ -21,11 +21,7 @@ func startManageSieve(ctx context.Context, env *serverEnv) (func(context.Context
 	if c.ManageSieve.Listen == "" {
 		return nil, nil
 	}
-	o := sieveOptions(c)
-	// An uploaded script may include one the user uploads next: as
-	// Pigeonhole, check includes when the script runs, not on upload.
-	o.Uploading = true
-	opts := &o
+	opts := uploadOptions(c)
 	exts := sieve.Extensions(opts)
 	var notify []string
 	if slices.Contains(exts, "enotify") {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"letterbox/config"
 	"letterbox/sieve"
 	"letterbox/storage"
 )
@@ -220,7 +221,7 @@ func toCRLF(b []byte) []byte {
 // withSieveAccount parses the flags of a storage verb, opens the store and
 // finds the account named by the first argument; n counts all arguments.
 func withSieveAccount(ctx context.Context, verb, argsHelp, help string, n int, args []string,
-	f func(s *storage.Store, a *storage.Account, rest []string) error) error {
+	f func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error) error {
 	fs, cfg := flagSet("sieve "+verb, argsHelp, help)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -228,7 +229,7 @@ func withSieveAccount(ctx context.Context, verb, argsHelp, help string, n int, a
 	if fs.NArg() != n {
 		return usagef("sieve %s takes %s", verb, argsHelp)
 	}
-	s, _, err := openStore(ctx, *cfg)
+	s, c, err := openStore(ctx, *cfg)
 	if err != nil {
 		return err
 	}
@@ -237,12 +238,12 @@ func withSieveAccount(ctx context.Context, verb, argsHelp, help string, n int, a
 	if err != nil {
 		return err
 	}
-	return f(s, a, fs.Args()[1:])
+	return f(s, c, a, fs.Args()[1:])
 }
 
 func runSieveList(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "list", "USER@DOMAIN", "Lists a user's Sieve scripts; the active one is marked ACTIVE.", 1, args,
-		func(s *storage.Store, a *storage.Account, _ []string) error {
+		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			scripts, err := s.SieveScripts(ctx, a)
 			if err != nil {
 				return err
@@ -263,7 +264,7 @@ func runSieveList(ctx context.Context, args []string) error {
 
 func runSieveGet(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "get", "USER@DOMAIN NAME", "Prints one of a user's Sieve scripts.", 2, args,
-		func(s *storage.Store, a *storage.Account, rest []string) error {
+		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			sc, err := s.SieveScript(ctx, a, rest[0])
 			if err != nil {
 				return err
@@ -277,7 +278,7 @@ func runSievePut(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "put", "USER@DOMAIN NAME FILE",
 		"Stores a Sieve script under NAME (replacing a script of that name), read from FILE or,\n"+
 			"with FILE \"-\", from standard input. A script that does not compile is refused.", 3, args,
-		func(s *storage.Store, a *storage.Account, rest []string) error {
+		func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error {
 			name, path := rest[0], rest[1]
 			var src []byte
 			var err error
@@ -289,7 +290,7 @@ func runSievePut(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := sieve.Compile(name, src, &sieve.Options{Includes: &storeLoader{ctx: ctx, s: s, a: a}}); err != nil {
+			if _, err := sieve.Compile(name, src, uploadOptions(c)); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return fmt.Errorf("script %q refused: %w", name, errCompile)
 			}
@@ -299,40 +300,21 @@ func runSievePut(ctx context.Context, args []string) error {
 
 func runSieveActivate(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "activate", "USER@DOMAIN NAME", "Makes NAME the user's active Sieve script.", 2, args,
-		func(s *storage.Store, a *storage.Account, rest []string) error {
+		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.ActivateSieveScript(ctx, a, rest[0])
 		})
 }
 
 func runSieveDeactivate(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "deactivate", "USER@DOMAIN", "Leaves the user with no active Sieve script.", 1, args,
-		func(s *storage.Store, a *storage.Account, _ []string) error {
+		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			return s.ActivateSieveScript(ctx, a, "")
 		})
 }
 
 func runSieveDelete(ctx context.Context, args []string) error {
 	return withSieveAccount(ctx, "delete", "USER@DOMAIN NAME", "Deletes one of a user's Sieve scripts (not the active one).", 2, args,
-		func(s *storage.Store, a *storage.Account, rest []string) error {
+		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.DeleteSieveScript(ctx, a, rest[0])
 		})
-}
-
-// storeLoader resolves include :personal from the user's stored scripts
-// (there are no global scripts in the store).
-type storeLoader struct {
-	ctx context.Context
-	s   *storage.Store
-	a   *storage.Account
-}
-
-func (l *storeLoader) LoadScript(location, name string) (*sieve.Script, error) {
-	if location != "personal" {
-		return nil, fmt.Errorf("no %s scripts", location)
-	}
-	sc, err := l.s.SieveScript(l.ctx, l.a, name)
-	if err != nil {
-		return nil, err
-	}
-	return sieve.Compile(name, []byte(sc.Content), &sieve.Options{Includes: l})
 }

@@ -48,6 +48,16 @@ func sieveOptions(c *config.Config) sieve.Options {
 	return o
 }
 
+// uploadOptions compile a script a user stores (ManageSieve PUTSCRIPT,
+// letterbox sieve put) with the limits and extensions delivery uses. A
+// script may include one the user uploads next: as Pigeonhole, includes
+// are checked when the script runs, not on upload.
+func uploadOptions(c *config.Config) *sieve.Options {
+	o := sieveOptions(c)
+	o.Uploading = true
+	return &o
+}
+
 // redirectFrom is the checked form of sieve.redirect_envelope_from
 // (config.Load refused a bad value).
 func redirectFrom(v string) string {

@@ -100,6 +100,11 @@ func TestSieveStorage(t *testing.T) {
 	file := writeFile(t, dir, "second.sieve", "keep;\n")
 	ok(lb(t, dir, "", "sieve", "put", "bob@example.com", "second", file))
 
+	// Includes are checked when the script runs, as over ManageSieve: a
+	// script may name one that is uploaded next, or an optional one.
+	incl := "require \"include\";\ninclude :personal \"later\";\ninclude :optional :global \"spam\";\n"
+	ok(lb(t, dir, incl, "sieve", "put", "bob@example.com", "with-include", "-"))
+
 	r := lb(t, dir, "if true {\n", "sieve", "put", "bob@example.com", "broken", "-")
 	if r.code != 1 || !regexp.MustCompile(`broken:\d+:\d+: `).MatchString(r.stderr) {
 		t.Fatalf("put of a broken script: exit %d, stderr %q", r.code, r.stderr)
