@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -224,11 +225,11 @@ func (t *tracker) Seen(kind, key string) bool {
 // Nothing a script does can lose mail: a run-time error keeps.
 func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipient, in *storage.Incoming, keep string) decision {
 	f := d.filter
-	log := d.log.With("id", env.ID, "rcpt", rc.Address)
+	log := d.recipientLog(env, rc)
 	scripts := append([]*sieve.Script(nil), f.opts.Before...)
 	user, err := f.userScript(ctx, rc.Account)
 	if err != nil {
-		log.Warn("sieve: personal script not used", "err", err)
+		log().Warn("sieve: personal script not used", "err", err)
 	} else if user != nil {
 		scripts = append(scripts, user)
 	}
@@ -238,7 +239,7 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 	}
 	msg, err := sieve.NewMessage(in, in.Size())
 	if err != nil {
-		log.Warn("sieve: message not readable, keeping", "err", err)
+		log().Warn("sieve: message not readable, keeping", "err", err)
 		return decision{copies: []copyPlan{{mailbox: keep}}}
 	}
 	if p := in.Parsed(); p != nil {
@@ -248,7 +249,7 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 		Message:   msg,
 		Envelope:  sieve.Envelope{From: env.From, To: rc.Address},
 		Mailboxes: &mailboxes{ctx: ctx, store: d.store, account: rc.Account},
-		Tracker:   &tracker{ctx: ctx, store: d.store, account: rc.Account, log: func(err error) { log.Warn("sieve: tracking lookup", "err", err) }},
+		Tracker:   &tracker{ctx: ctx, store: d.store, account: rc.Account, log: func(err error) { log().Warn("sieve: tracking lookup", "err", err) }},
 		Env:       map[string]string{"host": d.opts.Hostname, "domain": rc.Account.Domain},
 	}
 	if env.Remote != nil {
@@ -259,7 +260,7 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 	}
 	res := sieve.RunSequence(ctx, scripts, input)
 	if res.Err != nil {
-		log.Warn("sieve: script failed, keeping the message", "err", res.Err)
+		log().Warn("sieve: script failed, keeping the message", "err", res.Err)
 	}
 	var dec decision
 	redirectFailed := false
@@ -274,10 +275,10 @@ func (d *Deliverer) sieveDecide(ctx context.Context, env *Envelope, rc *Recipien
 			return decision{refuse: replyRejected(a.Reason)}
 		case *sieve.Redirect:
 			if err := d.redirect(ctx, env, rc, msg, a); err != nil {
-				log.Warn("sieve: redirect not sent, keeping the message", "to", a.Address, "err", err)
+				log().Warn("sieve: redirect not sent, keeping the message", "to", a.Address, "err", err)
 				redirectFailed = true
 			} else {
-				log.Info("sieve: redirected", "to", a.Address)
+				log().Info("sieve: redirected", "to", a.Address)
 			}
 		case *sieve.Vacation:
 			dec.vacations = append(dec.vacations, a)
@@ -337,13 +338,26 @@ func deliveredToCount(m *sieve.Message, addr string) int {
 	return n
 }
 
+// recipientLog returns the logger of rc's delivery, made on first use:
+// most deliveries log nothing here, and With formats its attributes at
+// once, for every delivery.
+func (d *Deliverer) recipientLog(env *Envelope, rc *Recipient) func() *slog.Logger {
+	var l *slog.Logger
+	return func() *slog.Logger {
+		if l == nil {
+			l = d.log.With("id", env.ID, "rcpt", rc.Address)
+		}
+		return l
+	}
+}
+
 // afterDelivery sends vacation replies and records what Sieve tracks,
 // once rc's copies are stored (or it discarded the message).
 func (d *Deliverer) afterDelivery(ctx context.Context, env *Envelope, rc *Recipient, dec decision) {
 	if d.filter == nil {
 		return
 	}
-	log := d.log.With("id", env.ID, "rcpt", rc.Address)
+	log := d.recipientLog(env, rc)
 	vacationSent := true
 	for _, v := range dec.vacations {
 		var err error
@@ -353,11 +367,11 @@ func (d *Deliverer) afterDelivery(ctx context.Context, env *Envelope, rc *Recipi
 			err = d.filter.opts.Relay.Send(ctx, v.From, []string{v.To}, bytes.NewReader(v.Reply))
 		}
 		if err != nil {
-			log.Warn("sieve: vacation reply not sent", "to", v.To, "err", err)
+			log().Warn("sieve: vacation reply not sent", "to", v.To, "err", err)
 			vacationSent = false
 			continue
 		}
-		log.Info("sieve: vacation reply sent", "to", v.To)
+		log().Info("sieve: vacation reply sent", "to", v.To)
 	}
 	now := time.Now()
 	for _, t := range dec.track {
@@ -365,7 +379,7 @@ func (d *Deliverer) afterDelivery(ctx context.Context, env *Envelope, rc *Recipi
 			continue // not answered: the next message may try again
 		}
 		if err := d.store.SieveTrack(ctx, rc.Account, t.Kind, t.Key, now.Add(t.Period)); err != nil {
-			log.Warn("sieve: tracking not recorded", "kind", t.Kind, "err", err)
+			log().Warn("sieve: tracking not recorded", "kind", t.Kind, "err", err)
 		}
 	}
 }
