@@ -94,9 +94,9 @@ func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 }
 
 // putBlobsTx is putBlobTx for the deliveries of a batch: each distinct
-// blob gets one reference per target. New blobs are inserted with one
-// statement, and so are the chunks of those whose content lies in one
-// piece in memory; everything else goes as in putBlobTx.
+// blob gets one reference per target. Row by row, as one multi-row INSERT
+// would run in a statement journal (a copy of each page it changes, so that
+// it can be undone alone): the prepared single-row statements cost less.
 func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 	var blobs []*Incoming
 	refs := map[string]int64{}
@@ -107,89 +107,12 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 		}
 		refs[h] += int64(len(op.idx))
 	}
-	comp := s.blobs.compression()
-	created := map[string]int64{} // hash: id of the row made now
-	for start := 0; start < len(blobs); start += batchRows {
-		part := blobs[start:min(start+batchRows, len(blobs))]
-		args := make([]any, 0, 6*len(part))
-		for _, p := range part {
-			args = append(args, p.hash, p.size, refs[string(p.hash)], comp, p.header, p.enc)
-		}
-		rows, err := tx.Query(multiRowSQL(`INSERT INTO blobs (hash, size, refs, compression, header, parsed) VALUES `,
-			6, len(part), ` ON CONFLICT (hash) DO NOTHING RETURNING hash, id`), args...)
-		if err != nil {
-			return fmt.Errorf("store blob: %w", err)
-		}
-		for rows.Next() {
-			var h []byte
-			var id int64
-			if err := rows.Scan(&h, &id); err != nil {
-				rows.Close()
-				return fmt.Errorf("store blob: %w", err)
-			}
-			created[string(h)] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store blob: %w", err)
-		}
-	}
-	// Blobs already there: more references, and their content checked
-	// when they come back from none.
 	for _, p := range blobs {
-		if _, ok := created[string(p.hash)]; ok {
-			continue
-		}
-		n := refs[string(p.hash)]
-		var total, id int64
-		var c int
-		if err := addBlobRefs(tx, p.hash, n, &total, &id, &c); err != nil {
-			return fmt.Errorf("store blob: %w", err)
-		}
-		if total == n {
-			if err := s.blobs.ensureTx(tx, t, p, id, c); err != nil {
-				return err
-			}
+		if err := s.putBlobTx(tx, t, p, refs[string(p.hash)]); err != nil {
+			return err
 		}
 	}
-	// Content of the new ones.
-	_, inSQL := s.blobs.(*sqlBlobs)
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		_, err := tx.Exec(multiRowSQL(`INSERT INTO blob_chunks (blob_id, seq, data) VALUES `, 3, len(args)/3, ""), args...)
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("store blob chunk: %w", err)
-		}
-		return nil
-	}
-	for _, p := range blobs {
-		id, ok := created[string(p.hash)]
-		if !ok {
-			continue
-		}
-		data, whole := p.data.view(0, p.size)
-		if !inSQL || !whole || p.size > chunkSize {
-			if err := s.blobs.storeTx(tx, t, p, id, comp); err != nil {
-				return err
-			}
-			continue
-		}
-		if comp == compressZstd {
-			enc, _ := zstdCodec()
-			data = enc.EncodeAll(data, nil)
-		}
-		args = append(args, id, 0, data)
-		if len(args) == 3*batchRows {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
+	return nil
 }
 
 // addBlobRefs adds n references to an existing blob and reads its total

@@ -30,7 +30,9 @@
 //   - SQLite: one writer goroutine per database file runs queued writes in
 //     groups, one transaction and one fsync per group (group commit):
 //     deliveries queued together as one batch (one UPDATE per account and
-//     mailbox, multi-row INSERTs), other writes one after the other; when
+//     mailbox, rows inserted one by one with prepared statements; the hot
+//     paths avoid RETURNING and multi-row statements, which SQLite runs in
+//     a statement journal), other writes one after the other; when
 //     any write of a group fails, the group runs again with one savepoint
 //     per write, so only that write fails. WAL checkpoints run beside the
 //     writer on a connection of their own. Write functions may be run more than

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,19 +176,18 @@ type appendOp struct {
 	results []DeliveryResult // Deliver's, indexed like targets
 }
 
-// errBatchFallback: a target of a batch would fail, or a blob needs more
-// than an insert; the writer then runs the deliveries one by one.
+// errBatchFallback: a target of a batch would fail; the writer then runs
+// the deliveries one by one.
 var errBatchFallback = errors.New("deliveries need the one-by-one path")
-
-// batchRows bounds the rows of one multi-row INSERT (SQLite allows 32766
-// parameters; a message row has 15).
-const batchRows = 32
 
 // insertBatchTx stores the deliveries of ops as insertMessageTx would one
 // target after the other, in order: the same MODSEQs, UIDs, counters, blob
-// references and rows, but with one UPDATE per account and per mailbox and
-// multi-row INSERTs for blobs, chunks and messages, where one by one costs
-// five statements per target. It only handles the case where every target
+// references and rows, but with one UPDATE (and SELECT) per account and per
+// mailbox instead of one per target. Rows are inserted one by one with
+// prepared statements: a multi-row INSERT runs in a statement journal (a
+// copy of every page it changes), and one by one halves the writer's time
+// in this function (43 -> 19 µs of CPU per 10 KB message with 8 writers).
+// It only handles the case where every target
 // succeeds; anything else returns an error (errBatchFallback when nothing
 // is wrong but the batch) and leaves the group to be run again write by
 // write. Only the SQLite group writer runs it.
@@ -302,25 +300,22 @@ func insertBatchTx(tx *txn, ops []*appendOp) error {
 		return err
 	}
 
-	for start := 0; start < len(items); start += batchRows {
-		part := items[start:min(start+batchRows, len(items))]
-		args := make([]any, 0, 15*len(part))
-		for _, it := range part {
-			tg, in := it.op.targets[it.ti], it.op.in
-			date := tg.Options.InternalDate
-			if date.IsZero() {
-				date = now
-			}
-			_, tz := date.Zone()
-			var uidl any
-			if tg.Options.UIDL != "" {
-				uidl = tg.Options.UIDL
-			}
-			args = append(args, tg.MailboxID, it.uid, tg.Account.ID, it.modseq, date.Unix(), tz/60, now.Unix(), in.size, in.hash,
-				it.flags.Seen, it.flags.Answered, it.flags.Flagged, it.flags.Deleted, it.flags.Draft, uidl)
+	for _, it := range items {
+		tg, in := it.op.targets[it.ti], it.op.in
+		date := tg.Options.InternalDate
+		if date.IsZero() {
+			date = now
 		}
-		if _, err := tx.Exec(multiRowSQL(`INSERT INTO messages (mailbox_id, uid, account_id, modseq, internal_date, internal_tz,
-			save_date, size, blob, seen, answered, flagged, deleted, draft, uidl) VALUES `, 15, len(part), ""), args...); err != nil {
+		_, tz := date.Zone()
+		var uidl any
+		if tg.Options.UIDL != "" {
+			uidl = tg.Options.UIDL
+		}
+		if _, err := tx.Exec(`INSERT INTO messages (mailbox_id, uid, account_id, modseq, internal_date, internal_tz,
+			save_date, size, blob, seen, answered, flagged, deleted, draft, uidl)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			tg.MailboxID, it.uid, tg.Account.ID, it.modseq, date.Unix(), tz/60, now.Unix(), in.size, in.hash,
+			it.flags.Seen, it.flags.Answered, it.flags.Flagged, it.flags.Deleted, it.flags.Draft, uidl); err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
 	}
@@ -335,30 +330,6 @@ func insertBatchTx(tx *txn, ops []*appendOp) error {
 		it.op.results[it.ti] = DeliveryResult{AppendResult: res}
 	}
 	return nil
-}
-
-// multiRowSQL returns head followed by rows groups of cols numbered
-// parameters, then tail.
-func multiRowSQL(head string, cols, rows int, tail string) string {
-	var b strings.Builder
-	b.Grow(len(head) + len(tail) + rows*cols*5)
-	b.WriteString(head)
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(r*cols + c + 1))
-		}
-		b.WriteByte(')')
-	}
-	b.WriteString(tail)
-	return b.String()
 }
 
 func insertKeywords(tx *txn, mailboxID, uid int64, keywords []string) error {
