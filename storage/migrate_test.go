@@ -228,26 +228,3 @@ func readMessage(t *testing.T, s *Store, a *Account, mailboxID int64, uid UID) s
 	check(t, err)
 	return string(b)
 }
-
-// TestSQLitePageSize: new domain files get sqlitePageSize pages.
-func TestSQLitePageSize(t *testing.T) {
-	s, err := Open(context.Background(), Options{Backend: "sqlite", DataDir: t.TempDir()})
-	check(t, err)
-	defer s.Close()
-	newAccount(t, s, "bob@example.com")
-	err = s.withTenant(context.Background(), "example.com", func(tt *tenant) error {
-		var size int
-		var mode string
-		if err := tt.db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
-			return err
-		}
-		if err := tt.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
-			return err
-		}
-		if size != sqlitePageSize || mode != "wal" {
-			return fmt.Errorf("page size %d, journal mode %s", size, mode)
-		}
-		return nil
-	})
-	check(t, err)
-}

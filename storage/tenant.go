@@ -247,9 +247,6 @@ func openSQLite(ctx context.Context, path string, create bool) (*tenant, error) 
 	mode := "rw"
 	if create {
 		mode = "rwc"
-		if err := createSQLite(path); err != nil {
-			return nil, err
-		}
 	}
 	common := "mode=" + mode + "&_busy_timeout=10000&_foreign_keys=on&_cache_size=-16000"
 	wdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
@@ -278,31 +275,6 @@ func openSQLite(ctx context.Context, path string, create bool) (*tenant, error) 
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	return &tenant{db: rdb, w: newGroupWriter(wdb), wdb: wdb, dialect: sqliteDialect}, nil
-}
-
-// sqlitePageSize is the page size of new database files. Each page a
-// commit changes costs the WAL two write system calls (frame header, page),
-// and on a small VM those calls, not the bytes, are most of a commit's
-// cost: with 8 KiB pages, appending 10 KB messages takes 13 pwrites per
-// message with 8 writers (18 with SQLite's default of 4 KiB) and 26 with
-// one (32). Files made before keep their page size (changing it takes a
-// VACUUM).
-const sqlitePageSize = 8192
-
-// createSQLite makes an empty database file with sqlitePageSize pages. The
-// page size must be set before anything is written, and switching to WAL
-// mode (which the connections' DSN does) writes the header.
-func createSQLite(path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		return nil
-	}
-	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=rwc")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", sqlitePageSize))
-	return err
 }
 
 func (r *sqliteRouter) addDomain(ctx context.Context, domain string) error {
