@@ -4,7 +4,11 @@
 -- 32-byte hash (one page more to write per message). Messages still name
 -- their blob by hash, which readers need (it is the key of IMAP's render
 -- cache), so only these two tables are rebuilt; this copies the content
--- once. storage/migrate.go runs SQLite migrations with foreign keys off,
+-- once, in one transaction: it needs free disk space of about twice the
+-- content kept in the database (the WAL holds the copy until it is
+-- checkpointed), and the file keeps the pages the old tables freed for new
+-- mail (VACUUM gives them back). storage/migrate.go runs SQLite migrations
+-- with foreign keys off,
 -- as SQLite's rebuild procedure asks, and checks them before committing.
 -- Keep in step with ../postgres/0004_blob_ids.sql: there hash stays the
 -- primary key and id is a unique identity column.
