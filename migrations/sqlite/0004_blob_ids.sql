@@ -8,8 +8,8 @@
 -- content kept in the database (the WAL holds the copy until it is
 -- checkpointed), and the file keeps the pages the old tables freed for new
 -- mail (VACUUM gives them back). storage/migrate.go runs SQLite migrations
--- with foreign keys off,
--- as SQLite's rebuild procedure asks, and checks them before committing.
+-- with foreign keys off, as SQLite's rebuild procedure asks, and checks
+-- them before committing.
 -- Keep in step with ../postgres/0004_blob_ids.sql: there hash stays the
 -- primary key and id is a unique identity column.
 CREATE TABLE blobs_new (
