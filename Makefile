@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./sieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzASCIIUpper$$' -fuzztime=$(FUZZTIME) ./sieve/
 	$(GO) test -run='^$$' -fuzz='^FuzzContainsKey$$' -fuzztime=$(FUZZTIME) ./sieve/
+	$(GO) test -run='^$$' -fuzz='^FuzzCompareASCIIFold$$' -fuzztime=$(FUZZTIME) ./sieve/
 
 # Profile-guided optimization: go build and go run use
 # cmd/letterbox/default.pgo; this regenerates it from a mixed workload

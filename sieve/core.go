@@ -363,12 +363,41 @@ func (s *headerSel) values(r *runtime, name string, raw bool) ([]string, error) 
 		if vals, err = mimeHeaderValues(r, name, s, raw); err != nil {
 			return nil, err
 		}
-	} else if raw {
-		vals = r.msg.rawValues(name)
 	} else {
-		vals = r.msg.headerValues(name)
+		vals = r.fieldValues(name, raw)
 	}
 	return pickIndex(vals, s.index, s.last), nil
+}
+
+// fieldValues returns the values of the message's fields named name, raw
+// (unfolded only) or as header tests see them, once per run: scripts test
+// the same few fields rule after rule. The result is shared: read it
+// only. A message that editheader changed is another *Message, so its
+// fields are looked up anew.
+func (r *runtime) fieldValues(name string, raw bool) []string {
+	k := fieldKey{r.msg, strings.ToLower(name), raw}
+	if v, ok := r.fields[k]; ok {
+		return v
+	}
+	var v []string
+	if raw {
+		v = r.msg.rawValues(name)
+	} else {
+		v = r.msg.headerValues(name)
+	}
+	if r.fields == nil {
+		r.fields = map[fieldKey][]string{}
+	}
+	if len(r.fields) < 256 {
+		r.fields[k] = v
+	}
+	return v
+}
+
+type fieldKey struct {
+	msg  *Message
+	name string
+	raw  bool
 }
 
 // pickIndex applies :index and :last (RFC 5260 section 6).

@@ -42,6 +42,7 @@ type runtime struct {
 	regexes   map[string]*regexp.Regexp
 	folded    map[foldKey]foldEntry        // long values folded by a comparator (match.go)
 	addrCache map[string][]message.Address // field values parsed as addresses (core.go)
+	fields    map[fieldKey][]string        // field values looked up (core.go)
 	// includes counts included scripts; depth their nesting.
 	includes int
 	depth    int

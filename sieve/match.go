@@ -124,7 +124,40 @@ func (c *comparator) compare(a, b string) int {
 		}
 		return strings.Compare(da, db)
 	}
+	if c.name == "i;ascii-casemap" {
+		return compareASCIIFold(a, b) // as below, without two copies
+	}
 	return strings.Compare(c.fold(a), c.fold(b))
+}
+
+// compareASCIIFold is strings.Compare(asciiUpper(a), asciiUpper(b)).
+func compareASCIIFold(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if 'a' <= ca && ca <= 'z' {
+			ca -= 'a' - 'A'
+		}
+		if 'a' <= cb && cb <= 'z' {
+			cb -= 'a' - 'A'
+		}
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(a) < len(b):
+		return -1
+	case len(a) > len(b):
+		return 1
+	}
+	return 0
 }
 
 type matchType int

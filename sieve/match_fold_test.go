@@ -48,3 +48,16 @@ func FuzzASCIIUpper(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompareASCIIFold: the comparison without copies agrees with
+// comparing the folded copies.
+func FuzzCompareASCIIFold(f *testing.F) {
+	f.Add("Example.ORG", "example.org")
+	f.Add("a", "B")
+	f.Add("[", "a")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := compareASCIIFold(a, b), strings.Compare(asciiUpper(a), asciiUpper(b)); got != want {
+			t.Fatalf("compareASCIIFold(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	})
+}

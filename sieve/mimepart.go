@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strings"
 	"sync"
+	"unsafe"
 
 	gomessage "github.com/emersion/go-message"
 
@@ -242,6 +243,17 @@ func (st *mimeRun) remember(k contentKey, s string, ok bool) {
 
 func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, bool) {
 	typ, sub := partType(p)
+	cte, hasCTE := firstValue(st.fields(r, p), "Content-Transfer-Encoding")
+	cte = strings.TrimSpace(cte)
+	if identityContent(p, typ, cte) {
+		// What go-message would hand through unchanged: read it as is.
+		b := make([]byte, min(p.BodySize, int64(limit)))
+		got, _ := r.msg.body.ReadAt(b, p.BodyOffset)
+		if got == 0 {
+			return "", true
+		}
+		return unsafe.String(unsafe.SliceData(b), got), true // b is not written again
+	}
 	var h gomessage.Header
 	ct := typ + "/" + sub
 	if cs := partParam(p, "charset"); cs != "" {
@@ -252,8 +264,8 @@ func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, b
 	} else {
 		h.Set("Content-Type", "application/octet-stream")
 	}
-	if cte, ok := firstValue(st.fields(r, p), "Content-Transfer-Encoding"); ok {
-		h.Set("Content-Transfer-Encoding", strings.TrimSpace(cte))
+	if hasCTE {
+		h.Set("Content-Transfer-Encoding", cte)
 	}
 	e, err := gomessage.New(h, io.NewSectionReader(r.msg.body, p.BodyOffset, p.BodySize))
 	if err != nil && gomessage.IsUnknownEncoding(err) {
@@ -267,6 +279,29 @@ func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, b
 	io.CopyBuffer(&b, io.LimitReader(e.Body, int64(limit)), *buf) // io.Copy would allocate 32 KiB
 	copyBufs.Put(buf)
 	return b.String(), true
+}
+
+// identityContent reports whether decoding part p (of type typ, with
+// Content-Transfer-Encoding cte) changes nothing: no transfer encoding,
+// and no charset to convert from (go-message passes UTF-8 and US-ASCII
+// text through, and applies charsets to text only).
+func identityContent(p *message.Part, typ, cte string) bool {
+	if p.Flags&(message.PartMultipart|message.PartMessage) != 0 {
+		return false
+	}
+	switch strings.ToLower(cte) {
+	case "", "7bit", "8bit", "binary":
+	default:
+		return false
+	}
+	if typ != "text" {
+		return true
+	}
+	switch strings.ToLower(partParam(p, "charset")) {
+	case "", "utf-8", "us-ascii":
+		return true
+	}
+	return false
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
