@@ -44,24 +44,36 @@ func newContainsKey(folded string) containsKey {
 	return k
 }
 
-// in reports whether v contains the key.
-func (k containsKey) in(v string) bool {
+// in reports whether v contains the key. smp, when not nil, counts the
+// bytes of a sample of v: the key's byte that is rarest there is the one
+// to jump on (the table's guess can be wrong for a given text: no spaces
+// in base64, digits everywhere in a table of figures).
+func (k containsKey) in(v string, smp *byteSample) bool {
 	n := len(k.s)
 	if n < 2 || len(v) < 256 {
 		return strings.Contains(v, k.s)
 	}
-	c := k.s[k.rare]
+	rare := k.rare
+	if smp != nil {
+		for i := 0; i < n; i++ {
+			c, r := k.s[i], k.s[rare]
+			if smp[c] < smp[r] || smp[c] == smp[r] && byteRarity[c] > byteRarity[r] {
+				rare = i
+			}
+		}
+	}
+	c := k.s[rare]
 	// The rare byte of a match at i is at i+rare: look for it in
 	// v[rare : len(v)-n+rare+1] only.
-	last := len(v) - n + k.rare
+	last := len(v) - n + rare
 	fails := 0
-	for at := k.rare; at <= last; {
+	for at := rare; at <= last; {
 		j := strings.IndexByte(v[at:last+1], c)
 		if j < 0 {
 			return false
 		}
 		at += j
-		if v[at-k.rare:at-k.rare+n] == k.s {
+		if v[at-rare:at-rare+n] == k.s {
 			return true
 		}
 		at++
@@ -69,8 +81,24 @@ func (k containsKey) in(v string) bool {
 		// in 64 bytes), hand over to strings.Index: jumping on the first
 		// byte is then no worse, and it bounds its own work.
 		if fails++; fails > 4+at/64 {
-			return strings.Contains(v[at-k.rare:], k.s)
+			return strings.Contains(v[at-rare:], k.s)
 		}
 	}
 	return false
+}
+
+// byteSample counts the bytes of four windows spread over a long value.
+type byteSample [256]uint16
+
+const sampleWindow = 256
+
+func newByteSample(v string) *byteSample {
+	var s byteSample
+	for w := 0; w < 4; w++ {
+		start := len(v) * w / 4
+		for _, c := range []byte(v[start:min(start+sampleWindow, len(v))]) {
+			s[c]++
+		}
+	}
+	return &s
 }

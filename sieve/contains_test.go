@@ -30,8 +30,12 @@ func TestContainsKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		k := newContainsKey(c.key)
-		if got, want := k.in(c.v), strings.Contains(c.v, c.key); got != want {
+		want := strings.Contains(c.v, c.key)
+		if got := k.in(c.v, nil); got != want {
 			t.Errorf("%q in %d bytes: got %v, want %v", c.key, len(c.v), got, want)
+		}
+		if got := k.in(c.v, newByteSample(c.v)); got != want {
+			t.Errorf("%q in %d bytes, sampled: got %v, want %v", c.key, len(c.v), got, want)
 		}
 	}
 }
@@ -48,8 +52,12 @@ func FuzzContainsKey(f *testing.F) {
 			v += v + "."
 		}
 		k := newContainsKey(key)
-		if got, want := k.in(v), strings.Contains(v, key); got != want {
+		want := strings.Contains(v, key)
+		if got := k.in(v, nil); got != want {
 			t.Fatalf("%q in %q: got %v, want %v", key, v, got, want)
+		}
+		if got := k.in(v, newByteSample(v)); got != want {
+			t.Fatalf("%q in %q, sampled: got %v, want %v", key, v, got, want)
 		}
 	})
 }

@@ -308,17 +308,18 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 		return false, nil
 	}
 	for _, v := range values {
+		var smp *byteSample
 		if m.typ == mContains {
 			// Fold the value once for all keys (and, for long values such
 			// as a body that many rules test, once per run).
-			v = r.fold(m.cmp, v)
+			v, smp = r.fold(m.cmp, v)
 		}
 		for i, k := range m.keys {
 			if err := r.step(); err != nil {
 				return false, err
 			}
 			if m.typ == mContains && k.parts == nil {
-				if m.folded[i].in(v) {
+				if m.folded[i].in(v, smp) {
 					return true, nil
 				}
 				continue
@@ -336,26 +337,28 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 // rest of the run.
 const foldCacheMin = 1024
 
-// fold returns cmp's folded form of v, cached per run for long values.
+// fold returns cmp's folded form of v, cached per run for long values,
+// with a sample of the folded bytes (nil for short values).
 // The cache is keyed by where v's bytes are, not by its content: a body
 // part that many rules test is one string, and hashing and comparing
 // kilobytes at every lookup would cost about as much as folding. Equal
 // address and length mean equal bytes (strings are immutable, and the
 // entry keeps v alive so that its memory is not reused).
-func (r *runtime) fold(cmp *comparator, v string) string {
+func (r *runtime) fold(cmp *comparator, v string) (string, *byteSample) {
 	if len(v) < foldCacheMin {
-		return cmp.fold(v)
+		return cmp.fold(v), nil
 	}
 	key := foldKey{cmp, unsafe.StringData(v), len(v)}
 	if e, ok := r.folded[key]; ok {
-		return e.folded
+		return e.folded, e.sample
 	}
 	f := cmp.fold(v)
+	smp := newByteSample(f)
 	if r.folded == nil {
 		r.folded = map[foldKey]foldEntry{}
 	}
-	r.folded[key] = foldEntry{v, f}
-	return f
+	r.folded[key] = foldEntry{v, f, smp}
+	return f, smp
 }
 
 type foldKey struct {
@@ -364,7 +367,12 @@ type foldKey struct {
 	n    int
 }
 
-type foldEntry struct{ src, folded string }
+// foldEntry is a long value, folded, with a sample of its bytes for
+// :contains (contains.go).
+type foldEntry struct {
+	src, folded string
+	sample      *byteSample
+}
 
 // matchEach matches the values of n sources (header names, envelope
 // parts) one source after the other, stopping at the first match; for
