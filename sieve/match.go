@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -352,13 +353,53 @@ func (r *runtime) fold(cmp *comparator, v string) (string, *byteSample) {
 	if e, ok := r.folded[key]; ok {
 		return e.folded, e.sample
 	}
-	f := cmp.fold(v)
+	f := r.foldLong(cmp, v)
 	smp := newByteSample(f)
 	if r.folded == nil {
 		r.folded = map[foldKey]foldEntry{}
 	}
 	r.folded[key] = foldEntry{v, f, smp}
 	return f, smp
+}
+
+// foldLong folds a long value; i;ascii-casemap folds into a pooled buffer
+// that finish returns: a folded value only ever serves :contains within
+// the run (match), so nothing holds it after.
+func (r *runtime) foldLong(cmp *comparator, v string) string {
+	if cmp.name != "i;ascii-casemap" || len(v) > maxPooledFold {
+		return cmp.fold(v)
+	}
+	i := 0
+	for i < len(v) && (v[i] < 'a' || v[i] > 'z') {
+		i++
+	}
+	if i == len(v) {
+		return v
+	}
+	bp := foldBufs.Get().(*[]byte)
+	if cap(*bp) < len(v) {
+		*bp = make([]byte, len(v))
+	}
+	b := (*bp)[:len(v)]
+	copy(b, v)
+	upperASCII(b[i:])
+	r.foldBufs = append(r.foldBufs, bp)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// maxPooledFold bounds the values folded into pooled buffers, so that the
+// pool does not keep large buffers.
+const maxPooledFold = 64 << 10
+
+var foldBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// releaseFolds returns the run's fold buffers to the pool.
+func (r *runtime) releaseFolds() {
+	r.folded = nil
+	for _, bp := range r.foldBufs {
+		foldBufs.Put(bp)
+	}
+	r.foldBufs = nil
 }
 
 type foldKey struct {
