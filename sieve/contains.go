@@ -53,15 +53,7 @@ func (k containsKey) in(v string, smp *byteSample) bool {
 	if n < 2 || len(v) < 256 {
 		return strings.Contains(v, k.s)
 	}
-	rare := k.rare
-	if smp != nil {
-		for i := 0; i < n; i++ {
-			c, r := k.s[i], k.s[rare]
-			if smp[c] < smp[r] || smp[c] == smp[r] && byteRarity[c] > byteRarity[r] {
-				rare = i
-			}
-		}
-	}
+	rare := k.pick(smp)
 	c := k.s[rare]
 	// The rare byte of a match at i is at i+rare: look for it in
 	// v[rare : len(v)-n+rare+1] only.
@@ -87,6 +79,88 @@ func (k containsKey) in(v string, smp *byteSample) bool {
 	return false
 }
 
+// inCaseless is in for i;ascii-casemap (the key is upper case) on v as
+// it is, without a folded copy of v: it jumps on the rare byte in either
+// case and compares caselessly around it. folded gives v folded, for the
+// hand-over to strings.Index.
+func (k containsKey) inCaseless(v string, smp *byteSample, folded func() string) bool {
+	n := len(k.s)
+	if n < 2 || len(v) < 256 {
+		return strings.Contains(folded(), k.s)
+	}
+	rare := k.pick(smp)
+	c := k.s[rare]
+	lc := c
+	if 'A' <= c && c <= 'Z' {
+		lc = c + 'a' - 'A'
+	}
+	last := len(v) - n + rare
+	// Where the next c and the next lc are (end: none): each is looked
+	// for again only once passed, so that a case absent from v is not
+	// searched for at every stop.
+	end := last + 1
+	next := func(from int, b byte) int {
+		if j := strings.IndexByte(v[from:end], b); j >= 0 {
+			return from + j
+		}
+		return end
+	}
+	nc, nl := -1, -1
+	fails := 0
+	for at := rare; at <= last; {
+		if nc < at {
+			nc = next(at, c)
+		}
+		if nl < at {
+			nl = nc
+			if lc != c {
+				nl = next(at, lc)
+			}
+		}
+		if at = min(nc, nl); at == end {
+			return false
+		}
+		if equalUpper(v[at-rare:at-rare+n], k.s) {
+			return true
+		}
+		at++
+		if fails++; fails > 4+at/64 {
+			// Folding keeps every byte where it is.
+			return strings.Contains(folded()[at-rare:], k.s)
+		}
+	}
+	return false
+}
+
+// pick returns the offset of the key's byte to jump on: the rarest in
+// the sample, else by the table.
+func (k containsKey) pick(smp *byteSample) int {
+	rare := k.rare
+	if smp != nil {
+		for i := 0; i < len(k.s); i++ {
+			c, r := k.s[i], k.s[rare]
+			if smp[c] < smp[r] || smp[c] == smp[r] && byteRarity[c] > byteRarity[r] {
+				rare = i
+			}
+		}
+	}
+	return rare
+}
+
+// equalUpper reports whether s, with a-z as A-Z, is upper.
+func equalUpper(s, upper string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // byteSample counts the bytes of four windows spread over a long value.
 type byteSample [256]uint16
 
@@ -101,4 +175,14 @@ func newByteSample(v string) *byteSample {
 		}
 	}
 	return &s
+}
+
+// newCaselessSample is newByteSample counting a-z as A-Z.
+func newCaselessSample(v string) *byteSample {
+	s := newByteSample(v)
+	for c := 'a'; c <= 'z'; c++ {
+		s[c-'a'+'A'] += s[c]
+		s[c] = 0
+	}
+	return s
 }

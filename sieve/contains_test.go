@@ -37,6 +37,8 @@ func TestContainsKey(t *testing.T) {
 		if got := k.in(c.v, newByteSample(c.v)); got != want {
 			t.Errorf("%q in %d bytes, sampled: got %v, want %v", c.key, len(c.v), got, want)
 		}
+		checkCaseless(t, c.v, c.key)
+		checkCaseless(t, strings.ToLower(c.v), c.key)
 	}
 }
 
@@ -59,5 +61,19 @@ func FuzzContainsKey(f *testing.F) {
 		if got := k.in(v, newByteSample(v)); got != want {
 			t.Fatalf("%q in %q, sampled: got %v, want %v", key, v, got, want)
 		}
+		checkCaseless(t, v, key)
 	})
+}
+
+// checkCaseless compares the caseless search of key in v with searching
+// the folded key in folded v.
+func checkCaseless(t *testing.T, v, key string) {
+	t.Helper()
+	k := newContainsKey(asciiUpper(key))
+	want := strings.Contains(asciiUpper(v), asciiUpper(key))
+	for _, smp := range []*byteSample{nil, newCaselessSample(v)} {
+		if got := k.inCaseless(v, smp, func() string { return asciiUpper(v) }); got != want {
+			t.Fatalf("caseless %q in %q (sampled %v): got %v, want %v", key, v, smp != nil, got, want)
+		}
+	}
 }

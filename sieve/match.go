@@ -308,22 +308,46 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 		}
 		return false, nil
 	}
+	// i;ascii-casemap :contains compares constant keys with the value as
+	// it is (caseless); the other comparators fold the value once for all
+	// keys (and, for long values such as a body that many rules test, once
+	// per run).
+	caseless := m.typ == mContains && m.cmp.name == "i;ascii-casemap"
 	for _, v := range values {
 		var smp *byteSample
-		if m.typ == mContains {
-			// Fold the value once for all keys (and, for long values such
-			// as a body that many rules test, once per run).
-			v, smp = r.fold(m.cmp, v)
+		folded := false
+		foldValue := func() string {
+			if !folded {
+				v, smp = r.fold(m.cmp, v)
+				folded = true
+			}
+			return v
+		}
+		raw := v
+		switch {
+		case caseless:
+			smp = r.caselessSample(v)
+		case m.typ == mContains:
+			foldValue()
 		}
 		for i, k := range m.keys {
 			if err := r.step(); err != nil {
 				return false, err
+			}
+			if caseless && k.parts == nil {
+				if m.folded[i].inCaseless(raw, smp, func() string { f, _ := r.fold(m.cmp, raw); return f }) {
+					return true, nil
+				}
+				continue
 			}
 			if m.typ == mContains && k.parts == nil {
 				if m.folded[i].in(v, smp) {
 					return true, nil
 				}
 				continue
+			}
+			if caseless {
+				foldValue() // m.one compares folded values
 			}
 			ok, err := m.one(r, v, i, r.expand(k))
 			if err != nil || ok {
@@ -392,6 +416,24 @@ func (r *runtime) foldLong(cmp *comparator, v string) string {
 const maxPooledFold = 64 << 10
 
 var foldBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// caselessSample samples a long value's bytes, upper and lower case
+// counted as one, once per run (nil for a short value).
+func (r *runtime) caselessSample(v string) *byteSample {
+	if len(v) < foldCacheMin {
+		return nil
+	}
+	key := foldKey{nil, unsafe.StringData(v), len(v)}
+	if e, ok := r.folded[key]; ok {
+		return e.sample
+	}
+	smp := newCaselessSample(v)
+	if r.folded == nil {
+		r.folded = map[foldKey]foldEntry{}
+	}
+	r.folded[key] = foldEntry{src: v, sample: smp}
+	return smp
+}
 
 // releaseFolds returns the run's fold buffers to the pool.
 func (r *runtime) releaseFolds() {
