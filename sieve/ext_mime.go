@@ -197,7 +197,8 @@ func (x *extracttextCmd) exec(r *runtime) error {
 	for _, m := range x.mods {
 		v = applyModifier(m, v, max)
 	}
-	return r.setVariable(x.name, v)
+	// The content may live in a buffer of the run (pooledBuf): keep a copy.
+	return r.setVariable(x.name, strings.Clone(v))
 }
 
 // firstRunes cuts s to its first n characters.

@@ -41,7 +41,7 @@ type runtime struct {
 	match     []string
 	regexes   map[string]*regexp.Regexp
 	folded    map[foldKey]foldEntry        // long values folded by a comparator (match.go)
-	foldBufs  []*[]byte                    // pooled buffers of folded values, released by finish
+	bufs      []*[]byte                    // pooled buffers (folded values, part contents), released by finish
 	addrCache map[string][]message.Address // field values parsed as addresses (core.go)
 	fields    map[fieldKey][]string        // field values looked up (core.go)
 	// includes counts included scripts; depth their nesting.
@@ -115,7 +115,7 @@ func (r *runtime) runScript(s *Script) bool {
 
 // finish settles the result.
 func (r *runtime) finish() *Result {
-	r.releaseFolds()
+	r.releaseBufs()
 	res := r.res
 	if res.Err != nil {
 		// A broken script never loses mail (RFC 5228 section 2.10.6): drop

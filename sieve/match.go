@@ -390,7 +390,7 @@ func (r *runtime) fold(cmp *comparator, v string) (string, *byteSample) {
 // that finish returns: a folded value only ever serves :contains within
 // the run (match), so nothing holds it after.
 func (r *runtime) foldLong(cmp *comparator, v string) string {
-	if cmp.name != "i;ascii-casemap" || len(v) > maxPooledFold {
+	if cmp.name != "i;ascii-casemap" {
 		return cmp.fold(v)
 	}
 	i := 0
@@ -400,22 +400,33 @@ func (r *runtime) foldLong(cmp *comparator, v string) string {
 	if i == len(v) {
 		return v
 	}
-	bp := foldBufs.Get().(*[]byte)
-	if cap(*bp) < len(v) {
-		*bp = make([]byte, len(v))
-	}
-	b := (*bp)[:len(v)]
+	b := r.pooledBuf(len(v))
 	copy(b, v)
 	upperASCII(b[i:])
-	r.foldBufs = append(r.foldBufs, bp)
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// maxPooledFold bounds the values folded into pooled buffers, so that the
-// pool does not keep large buffers.
-const maxPooledFold = 64 << 10
+// maxPooledBuf bounds the buffers of pooledBuf, so that the pool does not
+// keep large ones.
+const maxPooledBuf = 64 << 10
 
-var foldBufs = sync.Pool{New: func() any { return new([]byte) }}
+var runBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// pooledBuf returns n bytes that stay the run's until finish returns them
+// to a pool (above maxPooledBuf they are the garbage collector's). What
+// lives in them must not outlive the run: folded values (they serve
+// :contains) and part contents (they serve tests; extracttext copies).
+func (r *runtime) pooledBuf(n int) []byte {
+	if n > maxPooledBuf {
+		return make([]byte, n)
+	}
+	bp := runBufs.Get().(*[]byte)
+	if cap(*bp) < n {
+		*bp = make([]byte, n)
+	}
+	r.bufs = append(r.bufs, bp)
+	return (*bp)[:n]
+}
 
 // caselessSample samples a long value's bytes, upper and lower case
 // counted as one, once per run (nil for a short value).
@@ -435,13 +446,15 @@ func (r *runtime) caselessSample(v string) *byteSample {
 	return smp
 }
 
-// releaseFolds returns the run's fold buffers to the pool.
-func (r *runtime) releaseFolds() {
+// releaseBufs returns the run's pooled buffers, and forgets the values
+// that live in them.
+func (r *runtime) releaseBufs() {
 	r.folded = nil
-	for _, bp := range r.foldBufs {
-		foldBufs.Put(bp)
+	delete(r.ext, "mimepart") // caches part contents
+	for _, bp := range r.bufs {
+		runBufs.Put(bp)
 	}
-	r.foldBufs = nil
+	r.bufs = nil
 }
 
 type foldKey struct {

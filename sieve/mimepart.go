@@ -246,13 +246,15 @@ func (r *runtime) decodePart(st *mimeRun, p *message.Part, limit int) (string, b
 	cte, hasCTE := firstValue(st.fields(r, p), "Content-Transfer-Encoding")
 	cte = strings.TrimSpace(cte)
 	if identityContent(p, typ, cte) {
-		// What go-message would hand through unchanged: read it as is.
-		b := make([]byte, min(p.BodySize, int64(limit)))
+		// What go-message would hand through unchanged: read it as is,
+		// into a buffer the run returns to a pool when it ends (content
+		// serves tests; extracttext copies what it keeps).
+		b := r.pooledBuf(int(min(p.BodySize, int64(limit))))
 		got, _ := r.msg.body.ReadAt(b, p.BodyOffset)
 		if got == 0 {
 			return "", true
 		}
-		return unsafe.String(unsafe.SliceData(b), got), true // b is not written again
+		return unsafe.String(unsafe.SliceData(b), got), true // b is not written again in this run
 	}
 	var h gomessage.Header
 	ct := typ + "/" + sub
