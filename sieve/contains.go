@@ -85,8 +85,8 @@ func (k containsKey) in(v string, smp *byteSample) bool {
 // hand-over to strings.Index.
 func (k containsKey) inCaseless(v string, smp *byteSample, folded func() string) bool {
 	n := len(k.s)
-	if n < 2 || len(v) < 256 {
-		return strings.Contains(folded(), k.s)
+	if n == 0 {
+		return true
 	}
 	rare := k.pick(smp)
 	c := k.s[rare]

@@ -553,9 +553,12 @@ func buildAddress(c *compiler, a *args) (any, error) {
 func (t *addressTest) eval(r *runtime) (bool, error) {
 	return t.m.matchEach(r, len(t.names), func(i int) ([]string, error) {
 		raw, err := t.sel.values(r, r.expand(t.names[i]), true)
+		if len(raw) == 1 {
+			return r.addressParts(raw[0], t.part), err // shared: read only
+		}
 		var vals []string
 		for _, v := range raw {
-			vals = append(vals, addressParts(r.addresses(v), v, t.part, r.script.opts.recipientDelimiter())...)
+			vals = append(vals, r.addressParts(v, t.part)...)
 		}
 		return vals, err
 	})
@@ -588,6 +591,30 @@ func (r *runtime) addresses(v string) []message.Address {
 		r.addrCache[v] = l
 	}
 	return l
+}
+
+// addressParts returns part of every address in field value v, once per
+// run: many rules test the same From. The result is shared: read it only.
+func (r *runtime) addressParts(v string, part addressPart) []string {
+	sep := r.script.opts.recipientDelimiter()
+	k := addrPartKey{v, part, sep}
+	if l, ok := r.addrParts[k]; ok {
+		return l
+	}
+	l := addressParts(r.addresses(v), v, part, sep)
+	if r.addrParts == nil {
+		r.addrParts = map[addrPartKey][]string{}
+	}
+	if len(r.addrParts) < 256 {
+		r.addrParts[k] = l
+	}
+	return l
+}
+
+type addrPartKey struct {
+	value string
+	part  addressPart
+	sep   string
 }
 
 // addressParts selects part of every address of list, parsed from v.

@@ -44,6 +44,7 @@ type runtime struct {
 	bufs      []*[]byte                    // pooled buffers (folded values, part contents), released by finish
 	addrCache map[string][]message.Address // field values parsed as addresses (core.go)
 	fields    map[fieldKey][]string        // field values looked up (core.go)
+	addrParts map[addrPartKey][]string     // parts of addresses in field values (core.go)
 	// includes counts included scripts; depth their nesting.
 	includes int
 	depth    int
