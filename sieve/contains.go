@@ -44,46 +44,17 @@ func newContainsKey(folded string) containsKey {
 	return k
 }
 
-// in reports whether v contains the key. smp, when not nil, counts the
-// bytes of a sample of v: the key's byte that is rarest there is the one
-// to jump on (the table's guess can be wrong for a given text: no spaces
-// in base64, digits everywhere in a table of figures).
-func (k containsKey) in(v string, smp *byteSample) bool {
-	n := len(k.s)
-	if n < 2 || len(v) < 256 {
-		return strings.Contains(v, k.s)
-	}
-	rare := k.pick(smp)
-	c := k.s[rare]
-	// The rare byte of a match at i is at i+rare: look for it in
-	// v[rare : len(v)-n+rare+1] only.
-	last := len(v) - n + rare
-	fails := 0
-	for at := rare; at <= last; {
-		j := strings.IndexByte(v[at:last+1], c)
-		if j < 0 {
-			return false
-		}
-		at += j
-		if v[at-rare:at-rare+n] == k.s {
-			return true
-		}
-		at++
-		// When the "rare" byte is common in this value (more than one
-		// in 64 bytes), hand over to strings.Index: jumping on the first
-		// byte is then no worse, and it bounds its own work.
-		if fails++; fails > 4+at/64 {
-			return strings.Contains(v[at-rare:], k.s)
-		}
-	}
-	return false
-}
-
-// inCaseless is in for i;ascii-casemap (the key is upper case) on v as
-// it is, without a folded copy of v: it jumps on the rare byte in either
-// case and compares caselessly around it. folded gives v folded, for the
-// hand-over to strings.Index.
-func (k containsKey) inCaseless(v string, smp *byteSample, folded func() string) bool {
+// in reports whether v contains the key. With caseless (i;ascii-casemap:
+// the key is upper case) v is as received: the rare byte is looked for in
+// either case and compared caselessly, so v needs no folded copy; folded
+// gives it, for the hand-over to strings.Index. Without, v is folded
+// already and folded returns it.
+//
+// smp, when not nil, counts the bytes of a sample of v: the key's byte
+// that is rarest there is the one to jump on (the table's guess can be
+// wrong for a given text: no spaces in base64, digits everywhere in a
+// table of figures).
+func (k containsKey) in(v string, smp *byteSample, caseless bool, folded func() string) bool {
 	n := len(k.s)
 	if n == 0 {
 		return true
@@ -91,13 +62,14 @@ func (k containsKey) inCaseless(v string, smp *byteSample, folded func() string)
 	rare := k.pick(smp)
 	c := k.s[rare]
 	lc := c
-	if 'A' <= c && c <= 'Z' {
-		lc = c + 'a' - 'A'
+	if caseless {
+		lc = lower(c)
 	}
+	// The rare byte of a match at i is at i+rare: look for it in
+	// v[rare : last+1] only. nc and nl are where the next c and the next
+	// lc are (end: none); each is looked for again only once passed, so
+	// that a case absent from v is not searched for at every stop.
 	last := len(v) - n + rare
-	// Where the next c and the next lc are (end: none): each is looked
-	// for again only once passed, so that a case absent from v is not
-	// searched for at every stop.
 	end := last + 1
 	next := func(from int, b byte) int {
 		if j := strings.IndexByte(v[from:end], b); j >= 0 {
@@ -120,12 +92,16 @@ func (k containsKey) inCaseless(v string, smp *byteSample, folded func() string)
 		if at = min(nc, nl); at == end {
 			return false
 		}
-		if equalUpper(v[at-rare:at-rare+n], k.s) {
+		w := v[at-rare : at-rare+n]
+		if w == k.s || caseless && compareASCIIFold(w, k.s) == 0 {
 			return true
 		}
 		at++
+		// When the "rare" byte is common in this value (more than one
+		// in 64 bytes), hand over to strings.Index: jumping on the first
+		// byte is then no worse, and it bounds its own work. Folding
+		// keeps every byte where it is.
 		if fails++; fails > 4+at/64 {
-			// Folding keeps every byte where it is.
 			return strings.Contains(folded()[at-rare:], k.s)
 		}
 	}
@@ -147,20 +123,6 @@ func (k containsKey) pick(smp *byteSample) int {
 	return rare
 }
 
-// equalUpper reports whether s, with a-z as A-Z, is upper.
-func equalUpper(s, upper string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != upper[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // byteSample counts the bytes of four windows spread over a long value.
 type byteSample [256]uint16
 
@@ -180,8 +142,8 @@ func newByteSample(v string) *byteSample {
 // newCaselessSample is newByteSample counting a-z as A-Z.
 func newCaselessSample(v string) *byteSample {
 	s := newByteSample(v)
-	for c := 'a'; c <= 'z'; c++ {
-		s[c-'a'+'A'] += s[c]
+	for c := byte('a'); c <= 'z'; c++ {
+		s[upper(c)] += s[c]
 		s[c] = 0
 	}
 	return s

@@ -31,10 +31,10 @@ func TestContainsKey(t *testing.T) {
 	for _, c := range cases {
 		k := newContainsKey(c.key)
 		want := strings.Contains(c.v, c.key)
-		if got := k.in(c.v, nil); got != want {
+		if got := k.in(c.v, nil, false, func() string { return c.v }); got != want {
 			t.Errorf("%q in %d bytes: got %v, want %v", c.key, len(c.v), got, want)
 		}
-		if got := k.in(c.v, newByteSample(c.v)); got != want {
+		if got := k.in(c.v, newByteSample(c.v), false, func() string { return c.v }); got != want {
 			t.Errorf("%q in %d bytes, sampled: got %v, want %v", c.key, len(c.v), got, want)
 		}
 		checkCaseless(t, c.v, c.key)
@@ -55,10 +55,10 @@ func FuzzContainsKey(f *testing.F) {
 		}
 		k := newContainsKey(key)
 		want := strings.Contains(v, key)
-		if got := k.in(v, nil); got != want {
+		if got := k.in(v, nil, false, func() string { return v }); got != want {
 			t.Fatalf("%q in %q: got %v, want %v", key, v, got, want)
 		}
-		if got := k.in(v, newByteSample(v)); got != want {
+		if got := k.in(v, newByteSample(v), false, func() string { return v }); got != want {
 			t.Fatalf("%q in %q, sampled: got %v, want %v", key, v, got, want)
 		}
 		checkCaseless(t, v, key)
@@ -72,7 +72,7 @@ func checkCaseless(t *testing.T, v, key string) {
 	k := newContainsKey(asciiUpper(key))
 	want := strings.Contains(asciiUpper(v), asciiUpper(key))
 	for _, smp := range []*byteSample{nil, newCaselessSample(v)} {
-		if got := k.inCaseless(v, smp, func() string { return asciiUpper(v) }); got != want {
+		if got := k.in(v, smp, true, func() string { return asciiUpper(v) }); got != want {
 			t.Fatalf("caseless %q in %q (sampled %v): got %v, want %v", key, v, smp != nil, got, want)
 		}
 	}

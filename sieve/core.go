@@ -375,21 +375,26 @@ func (s *headerSel) values(r *runtime, name string, raw bool) ([]string, error) 
 // only. A message that editheader changed is another *Message, so its
 // fields are looked up anew.
 func (r *runtime) fieldValues(name string, raw bool) []string {
-	k := fieldKey{r.msg, strings.ToLower(name), raw}
-	if v, ok := r.fields[k]; ok {
+	return runCached(&r.fields, fieldKey{r.msg, strings.ToLower(name), raw}, func() []string {
+		if raw {
+			return r.msg.rawValues(name)
+		}
+		return r.msg.headerValues(name)
+	})
+}
+
+// runCached returns (*m)[k], made by f on first use. A run keeps at most
+// 256 entries per cache: a script cannot make it grow without bound.
+func runCached[K comparable, V any](m *map[K]V, k K, f func() V) V {
+	if v, ok := (*m)[k]; ok {
 		return v
 	}
-	var v []string
-	if raw {
-		v = r.msg.rawValues(name)
-	} else {
-		v = r.msg.headerValues(name)
+	v := f()
+	if *m == nil {
+		*m = map[K]V{}
 	}
-	if r.fields == nil {
-		r.fields = map[fieldKey][]string{}
-	}
-	if len(r.fields) < 256 {
-		r.fields[k] = v
+	if len(*m) < 256 {
+		(*m)[k] = v
 	}
 	return v
 }
@@ -580,35 +585,16 @@ func addressValuesSep(v string, part addressPart, sep string) []string {
 // addresses parses a field value as an address list, once per run: many
 // rules test the same From.
 func (r *runtime) addresses(v string) []message.Address {
-	if l, ok := r.addrCache[v]; ok {
-		return l
-	}
-	l := message.ParseAddressList(unfold(v))
-	if r.addrCache == nil {
-		r.addrCache = map[string][]message.Address{}
-	}
-	if len(r.addrCache) < 256 {
-		r.addrCache[v] = l
-	}
-	return l
+	return runCached(&r.addrCache, v, func() []message.Address { return message.ParseAddressList(unfold(v)) })
 }
 
 // addressParts returns part of every address in field value v, once per
 // run: many rules test the same From. The result is shared: read it only.
 func (r *runtime) addressParts(v string, part addressPart) []string {
 	sep := r.script.opts.recipientDelimiter()
-	k := addrPartKey{v, part, sep}
-	if l, ok := r.addrParts[k]; ok {
-		return l
-	}
-	l := addressParts(r.addresses(v), v, part, sep)
-	if r.addrParts == nil {
-		r.addrParts = map[addrPartKey][]string{}
-	}
-	if len(r.addrParts) < 256 {
-		r.addrParts[k] = l
-	}
-	return l
+	return runCached(&r.addrParts, addrPartKey{v, part, sep}, func() []string {
+		return addressParts(r.addresses(v), v, part, sep)
+	})
 }
 
 type addrPartKey struct {

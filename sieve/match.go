@@ -38,16 +38,37 @@ var comparatorExt = map[string]string{
 }
 
 func asciiUpper(s string) string {
-	i := 0
-	for i < len(s) && (s[i] < 'a' || s[i] > 'z') {
-		i++
-	}
-	if i == len(s) {
+	i := firstLower(s)
+	if i < 0 {
 		return s
 	}
 	b := []byte(s)
 	upperASCII(b[i:])
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+}
+
+// firstLower is the index of the first a-z in s, or -1.
+func firstLower(s string) int {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			return i
+		}
+	}
+	return -1
+}
+
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
 }
 
 // upperASCII maps a-z to A-Z in place, eight bytes at a time (a body that
@@ -66,9 +87,7 @@ func upperASCII(b []byte) {
 		binary.LittleEndian.PutUint64(b[i:], w-lower>>2)
 	}
 	for ; i < len(b); i++ {
-		if b[i] >= 'a' && b[i] <= 'z' {
-			b[i] -= 'a' - 'A'
-		}
+		b[i] = upper(b[i])
 	}
 }
 
@@ -135,17 +154,10 @@ func (c *comparator) compare(a, b string) int {
 func compareASCIIFold(a, b string) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
-		ca, cb := a[i], b[i]
-		if ca == cb {
+		if a[i] == b[i] {
 			continue
 		}
-		if 'a' <= ca && ca <= 'z' {
-			ca -= 'a' - 'A'
-		}
-		if 'a' <= cb && cb <= 'z' {
-			cb -= 'a' - 'A'
-		}
-		if ca != cb {
+		if ca, cb := upper(a[i]), upper(b[i]); ca != cb {
 			if ca < cb {
 				return -1
 			}
@@ -314,40 +326,27 @@ func (m *matcher) match(r *runtime, values []string) (bool, error) {
 	// per run).
 	caseless := m.typ == mContains && m.cmp.name == "i;ascii-casemap"
 	for _, v := range values {
-		var smp *byteSample
-		folded := false
-		foldValue := func() string {
-			if !folded {
-				v, smp = r.fold(m.cmp, v)
-				folded = true
-			}
-			return v
-		}
 		raw := v
+		foldRaw := func() string { f, _ := r.fold(m.cmp, raw); return f }
+		var smp *byteSample
 		switch {
 		case caseless:
 			smp = r.caselessSample(v)
 		case m.typ == mContains:
-			foldValue()
+			v, smp = r.fold(m.cmp, v)
 		}
 		for i, k := range m.keys {
 			if err := r.step(); err != nil {
 				return false, err
 			}
-			if caseless && k.parts == nil {
-				if m.folded[i].inCaseless(raw, smp, func() string { f, _ := r.fold(m.cmp, raw); return f }) {
-					return true, nil
-				}
-				continue
-			}
 			if m.typ == mContains && k.parts == nil {
-				if m.folded[i].in(v, smp) {
+				if m.folded[i].in(v, smp, caseless, foldRaw) {
 					return true, nil
 				}
 				continue
 			}
 			if caseless {
-				foldValue() // m.one compares folded values
+				v = foldRaw() // m.one compares folded values
 			}
 			ok, err := m.one(r, v, i, r.expand(k))
 			if err != nil || ok {
@@ -393,11 +392,8 @@ func (r *runtime) foldLong(cmp *comparator, v string) string {
 	if cmp.name != "i;ascii-casemap" {
 		return cmp.fold(v)
 	}
-	i := 0
-	for i < len(v) && (v[i] < 'a' || v[i] > 'z') {
-		i++
-	}
-	if i == len(v) {
+	i := firstLower(v)
+	if i < 0 {
 		return v
 	}
 	b := r.pooledBuf(len(v))
