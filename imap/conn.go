@@ -11,9 +11,9 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"letterbox/internal/netserve"
 	"letterbox/storage"
 )
 
@@ -57,8 +57,7 @@ type conn struct {
 	userSlot string // account counted against MaxConnsPerUser
 	preAuth  rateLimit
 
-	closing atomic.Bool // Shutdown asked us to end
-	waiting atomic.Bool // between commands: safe to interrupt
+	intr netserve.Interrupt // Shutdown, and when it may cut a read short
 }
 
 // respError is a tagged NO or BAD with an optional response code.
@@ -97,10 +96,7 @@ func (c *conn) continuation(text string) error {
 
 // Shutdown asks the session to end between commands (netserve.Session).
 func (c *conn) Shutdown() {
-	c.closing.Store(true)
-	if c.waiting.Load() {
-		c.raw.SetReadDeadline(time.Now())
-	}
+	c.intr.Shutdown(c.raw)
 }
 
 // Close drops the connection (netserve.Session).
@@ -137,7 +133,7 @@ func (c *conn) Serve() {
 		if err := c.w.flush(); err != nil {
 			return
 		}
-		if c.closing.Load() {
+		if c.intr.Closing() {
 			c.w.untagged("BYE Server shutting down")
 			c.w.flush()
 			return
@@ -157,9 +153,9 @@ func (c *conn) command() bool {
 		timeout = idleTimeoutAuth
 	}
 	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	c.waiting.Store(true)
+	c.intr.Waiting(true)
 	err := c.p.readLine()
-	c.waiting.Store(false)
+	c.intr.Waiting(false)
 	c.nc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var se errSyntax
@@ -168,7 +164,7 @@ func (c *conn) command() bool {
 			return c.tooManyBad()
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if c.closing.Load() {
+			if c.intr.Closing() {
 				c.w.untagged("BYE Server shutting down")
 			} else {
 				c.w.untagged("BYE Autologout; idle for too long")

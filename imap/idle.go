@@ -24,10 +24,10 @@ func cmdIdle(c *conn, tag string) (string, error) {
 	}
 	done := make(chan error, 1)
 	c.nc.SetReadDeadline(time.Now().Add(idleTimeoutAuth))
-	c.waiting.Store(true)
+	c.intr.Waiting(true)
 	go func() { done <- c.p.readLine() }()
 	defer func() {
-		c.waiting.Store(false)
+		c.intr.Waiting(false)
 		c.nc.SetReadDeadline(time.Time{})
 	}()
 	tick := time.NewTicker(idlePoll)
@@ -41,7 +41,7 @@ func cmdIdle(c *conn, tag string) (string, error) {
 		case err := <-done:
 			if err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
-					if c.closing.Load() {
+					if c.intr.Closing() {
 						c.w.untagged("BYE Server shutting down")
 					} else {
 						c.w.untagged("BYE Autologout; idle for too long")

@@ -11,10 +11,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"letterbox/internal/netserve"
 	"letterbox/storage"
 )
 
@@ -36,8 +36,7 @@ type conn struct {
 	errors int              // NO replies in a row
 	done   bool             // end the session after this reply
 
-	closing atomic.Bool // Shutdown asked us to end
-	waiting atomic.Bool // blocked reading a command: safe to interrupt
+	intr netserve.Interrupt // Shutdown, and when it may cut a read short
 }
 
 // noError is a NO reply: an optional response code (RFC 5804 section 1.3)
@@ -60,26 +59,20 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, raw: nc, nc: nc, remote: nc.RemoteAddr(), ctx: context.Background()}
 	c.log = s.logger().With("proto", "managesieve", "remote", c.remote.String())
 	c.br = bufio.NewReaderSize(nc, 4096)
-	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 4096)
+	c.bw = bufio.NewWriterSize(c.socketWriter(), 4096)
 	c.p = parser{br: c.br, maxLine: s.maxLine()}
 	return c
 }
 
-// deadlineWriter gives every write IdleTimeout to finish, so that a client
-// that stops reading cannot hold a session forever.
-type deadlineWriter struct{ c *conn }
-
-func (w deadlineWriter) Write(b []byte) (int, error) {
-	w.c.raw.SetWriteDeadline(time.Now().Add(w.c.srv.idleTimeout()))
-	return w.c.nc.Write(b)
+// socketWriter is where c's buffered writes go: the connection, each
+// write with the idle timeout.
+func (c *conn) socketWriter() netserve.DeadlineWriter {
+	return netserve.DeadlineWriter{Raw: c.raw, W: c.nc, Timeout: c.srv.idleTimeout()}
 }
 
 // Shutdown asks the session to end at its next command (netserve.Session).
 func (c *conn) Shutdown() {
-	c.closing.Store(true)
-	if c.waiting.Load() {
-		c.raw.SetReadDeadline(time.Now())
-	}
+	c.intr.Shutdown(c.raw)
 }
 
 // Close drops the connection (netserve.Session).
@@ -116,7 +109,7 @@ func (c *conn) Serve() {
 		case errors.Is(err, errTooLong):
 			c.writeResponse("BYE", "", "Command too long")
 			return
-		case errors.Is(err, os.ErrDeadlineExceeded) && c.closing.Load():
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.intr.Closing():
 			c.writeResponse("BYE", "TRYLATER", "Server shutting down")
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -163,9 +156,9 @@ func (c *conn) readCommand() ([]arg, error) {
 		timeout = min(timeout, preAuthTimeout)
 	}
 	c.raw.SetReadDeadline(time.Now().Add(timeout))
-	c.waiting.Store(true)
-	defer c.waiting.Store(false)
-	if c.closing.Load() {
+	c.intr.Waiting(true)
+	defer c.intr.Waiting(false)
+	if c.intr.Closing() {
 		return nil, os.ErrDeadlineExceeded
 	}
 	budget := c.srv.maxLine()

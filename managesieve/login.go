@@ -41,7 +41,7 @@ func cmdStartTLS(c *conn, args []arg) error {
 	c.raw.SetDeadline(time.Time{})
 	c.nc, c.tls = tc, true
 	c.br.Reset(tc)
-	c.bw.Reset(deadlineWriter{c})
+	c.bw.Reset(c.socketWriter())
 	c.writeCapabilities()
 	return c.ok("", "TLS negotiation successful")
 }

@@ -13,9 +13,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync/atomic"
 	"time"
 
+	"letterbox/internal/netserve"
 	"letterbox/storage"
 )
 
@@ -63,8 +63,7 @@ type conn struct {
 	line    []byte // current command line
 	copyBuf []byte // RETR/TOP streaming buffer
 
-	closing atomic.Bool // Shutdown asked us to end
-	waiting atomic.Bool // blocked reading a command: safe to interrupt
+	intr netserve.Interrupt // Shutdown, and when it may cut a read short
 }
 
 // replyError is a -ERR reply: an optional response code (RFC 2449 section
@@ -101,7 +100,7 @@ func newConn(s *Server, nc net.Conn, isTLS bool) *conn {
 	c.br = bufio.NewReaderSize(nc, 4096)
 	// Small until login: most connections never get further (scanners,
 	// failed logins) and each costs its buffers.
-	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 4096)
+	c.bw = bufio.NewWriterSize(c.socketWriter(), 4096)
 	return c
 }
 
@@ -109,22 +108,15 @@ func newConn(s *Server, nc net.Conn, isTLS bool) *conn {
 // typical size then goes out in one write.
 const transactionWriterSize = 64 << 10
 
-// deadlineWriter gives every write to the socket IdleTimeout to finish,
-// so a client that stops reading cannot hold a session forever, while a
-// slow one can still fetch a large message.
-type deadlineWriter struct{ c *conn }
-
-func (w deadlineWriter) Write(p []byte) (int, error) {
-	w.c.raw.SetWriteDeadline(time.Now().Add(w.c.srv.idleTimeout()))
-	return w.c.nc.Write(p)
+// socketWriter is where c's buffered writes go: the connection, each
+// write with the idle timeout.
+func (c *conn) socketWriter() netserve.DeadlineWriter {
+	return netserve.DeadlineWriter{Raw: c.raw, W: c.nc, Timeout: c.srv.idleTimeout()}
 }
 
 // Shutdown asks the session to end at its next command (netserve.Session).
 func (c *conn) Shutdown() {
-	c.closing.Store(true)
-	if c.waiting.Load() {
-		c.raw.SetReadDeadline(time.Now())
-	}
+	c.intr.Shutdown(c.raw)
 }
 
 // Close drops the connection (netserve.Session).
@@ -160,7 +152,7 @@ func (c *conn) Serve() {
 		switch {
 		case errors.Is(err, errLineTooLong):
 			c.fail(errf("", "Line too long (at most %d bytes)", c.srv.maxLine()))
-		case errors.Is(err, os.ErrDeadlineExceeded) && c.closing.Load():
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.intr.Closing():
 			c.writeLine("-ERR [SYS/TEMP] Server shutting down")
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -205,13 +197,13 @@ func (c *conn) commandWaiting() bool {
 // the shutdown interrupt.
 func (c *conn) readCommand() ([]byte, error) {
 	c.raw.SetReadDeadline(time.Now().Add(c.srv.idleTimeout()))
-	c.waiting.Store(true)
-	if c.closing.Load() {
-		c.waiting.Store(false)
+	c.intr.Waiting(true)
+	if c.intr.Closing() {
+		c.intr.Waiting(false)
 		return nil, os.ErrDeadlineExceeded
 	}
 	line, err := c.readLine()
-	c.waiting.Store(false)
+	c.intr.Waiting(false)
 	return line, err
 }
 

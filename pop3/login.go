@@ -189,7 +189,7 @@ func cmdStls(c *conn, args string) error {
 	c.raw.SetDeadline(time.Time{})
 	c.nc, c.tls = tc, true
 	c.br.Reset(tc)
-	c.bw.Reset(deadlineWriter{c})
+	c.bw.Reset(c.socketWriter())
 	// Forget what the client said before TLS (RFC 2595 section 4 asks the
 	// client to forget the capabilities; a USER name belongs with them).
 	c.user = ""
@@ -267,7 +267,7 @@ func (c *conn) loggedIn(acct *storage.Account, ip, method string) error {
 	if err := c.bw.Flush(); err != nil {
 		return err
 	}
-	c.bw = bufio.NewWriterSize(deadlineWriter{c}, transactionWriterSize)
+	c.bw = bufio.NewWriterSize(c.socketWriter(), transactionWriterSize)
 	c.log = c.log.With("user", acct.Name)
 	c.log.Info("login", "method", method, "tls", c.tls, "messages", drop.count)
 	return c.ok(fmt.Sprintf("Maildrop locked and ready: %d messages (%d octets)", drop.count, drop.size))
