@@ -119,7 +119,13 @@ func (g *groupWriter) run(batch []*writeReq) {
 	var err error
 	defer func() {
 		if err == nil {
-			g.ckpt.committed(len(batch))
+			var size int64
+			for _, r := range batch {
+				if r.op != nil {
+					size += r.op.in.size
+				}
+			}
+			g.ckpt.committed(len(batch), size)
 		}
 	}()
 	for attempt := 0; ; attempt++ {
@@ -255,8 +261,13 @@ func inSavepoint(tx *txn, name string, fn writeFunc) error {
 
 // checkpointWrites is how many committed writes make the checkpointer copy
 // the WAL back into the database file: a few hundred WAL frames for
-// ordinary mail.
-const checkpointWrites = 32
+// ordinary mail. checkpointBytes does the same for large messages, which
+// would otherwise fill the WAL past walBackstop between two kicks and
+// leave the copy to the writer, while every delivery waits.
+const (
+	checkpointWrites = 32
+	checkpointBytes  = 2 << 20
+)
 
 // walBackstop is the writer connection's own wal_autocheckpoint, in pages.
 // The checkpointer keeps the WAL below it; when commits come so fast that
@@ -276,6 +287,7 @@ const walBackstop = 4000
 type checkpointer struct {
 	path    string // the database file; "" when SQLite checkpoints alone
 	pending int    // writes committed since the last kick; writer goroutine only
+	bytes   int64  // message bytes among them
 	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
@@ -298,19 +310,21 @@ func newCheckpointer(wdb *sql.DB) *checkpointer {
 	return c
 }
 
-// committed notes n writes committed by the writer and wakes the
-// checkpointer when enough have gathered. It never blocks.
-func (c *checkpointer) committed(n int) {
+// committed notes n writes committed by the writer, delivering size bytes
+// of messages, and wakes the checkpointer when enough have gathered. It
+// never blocks.
+func (c *checkpointer) committed(n int, size int64) {
 	if c.path == "" {
 		return
 	}
 	c.pending += n
-	if c.pending < checkpointWrites {
+	c.bytes += size
+	if c.pending < checkpointWrites && c.bytes < checkpointBytes {
 		return
 	}
 	select {
 	case c.kick <- struct{}{}:
-		c.pending = 0
+		c.pending, c.bytes = 0, 0
 	default: // a checkpoint is running or already asked for
 	}
 }
