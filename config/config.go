@@ -33,14 +33,15 @@ type Config struct {
 
 // Storage is the [storage] section.
 type Storage struct {
-	Backend        string   `toml:"backend"`          // "sqlite" or "postgres"
-	PostgresURL    string   `toml:"postgres_url"`     // required when Backend is "postgres"
-	BlobBackend    string   `toml:"blob_backend"`     // "sql" or "file"
-	Compression    string   `toml:"compression"`      // "none" or "zstd"
-	MaxOpenDomains int      `toml:"max_open_domains"` // SQLite tenant router's LRU size
-	IdleClose      Duration `toml:"idle_close"`       // idle domain database closed after this
-	BlobGrace      Duration `toml:"blob_grace"`       // unreferenced blob kept this long
-	VanishedKeep   Duration `toml:"vanished_keep"`    // expunge tombstones kept this long
+	Backend         string   `toml:"backend"`            // "sqlite" or "postgres"
+	PostgresURL     string   `toml:"postgres_url"`       // required when Backend is "postgres"
+	BlobBackend     string   `toml:"blob_backend"`       // "sql" or "file"
+	Compression     string   `toml:"compression"`        // "none" or "zstd"
+	BlobFileMinSize int64    `toml:"blob_file_min_size"` // "sql": bodies this big go to files; 0 never
+	MaxOpenDomains  int      `toml:"max_open_domains"`   // SQLite tenant router's LRU size
+	IdleClose       Duration `toml:"idle_close"`         // idle domain database closed after this
+	BlobGrace       Duration `toml:"blob_grace"`         // unreferenced blob kept this long
+	VanishedKeep    Duration `toml:"vanished_keep"`      // expunge tombstones kept this long
 }
 
 // IMAP is the [imap] section. An empty address disables that listener.
@@ -162,13 +163,14 @@ func common() *Config {
 	return &Config{
 		DataDir: "./letterbox-data",
 		Storage: Storage{
-			Backend:        "sqlite",
-			BlobBackend:    "sql",
-			Compression:    "none",
-			MaxOpenDomains: 256,
-			IdleClose:      Duration(10 * time.Minute),
-			BlobGrace:      Duration(time.Hour),
-			VanishedKeep:   Duration(720 * time.Hour),
+			Backend:         "sqlite",
+			BlobBackend:     "sql",
+			Compression:     "none",
+			BlobFileMinSize: 0,
+			MaxOpenDomains:  256,
+			IdleClose:       Duration(10 * time.Minute),
+			BlobGrace:       Duration(time.Hour),
+			VanishedKeep:    Duration(720 * time.Hour),
 		},
 		Auth: Auth{
 			AllowCleartext: "loopback",

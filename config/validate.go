@@ -65,6 +65,7 @@ func (c *Config) check() []*KeyError {
 	}
 	oneOf("storage.blob_backend", s.BlobBackend, "sql", "file")
 	oneOf("storage.compression", s.Compression, "none", "zstd")
+	atLeast("storage.blob_file_min_size", s.BlobFileMinSize, 0)
 	atLeast("storage.max_open_domains", int64(s.MaxOpenDomains), 1)
 	if s.IdleClose <= 0 {
 		bad("storage.idle_close", "%s is not positive", s.IdleClose)

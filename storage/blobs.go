@@ -26,24 +26,37 @@ const (
 const chunkSize = 256 << 10
 
 // blobBackend keeps message content. The blobs row (id, hash, size,
-// references, parsed form) is common to both backends; the backend keeps
-// the bytes: the SQL backend under the row's id, the file backend under
-// the hash.
+// references, parsed form, where the content is) is common to both
+// backends; the backend keeps the bytes: the SQL backend under the row's
+// id, or in a file named by the hash for a blob of at least its file
+// threshold; the file backend always in a file.
 type blobBackend interface {
-	// stage runs before the write transaction: the file backend writes and
-	// syncs the content there, so that it is durable before any row names it.
+	// inFile says whether a new blob of size bytes is kept in a file.
+	inFile(size int64) bool
+	// stage runs before the write transaction: a blob kept in a file is
+	// written and synced there, so that it is durable before any row names
+	// it.
 	stage(t *tenant, p *Incoming) error
 	// storeTx runs inside the transaction that created the blobs row.
-	storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error
+	storeTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error
 	// ensureTx runs inside the transaction that revived a blobs row from
 	// zero references, and stores the content if it is not there.
-	ensureTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error
+	ensureTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error
 	// open gives ranged access to a blob's content.
-	open(ctx context.Context, t *tenant, id int64, hash []byte, size int64, compression int) (blobReader, error)
+	open(ctx context.Context, t *tenant, loc blobLoc) (blobReader, error)
 	// removeTx deletes a blob's content; the sweeper calls it inside the
 	// transaction that deletes the row, before the commit.
-	removeTx(tx *txn, t *tenant, id int64, hash []byte, compression int) error
+	removeTx(tx *txn, t *tenant, loc blobLoc) error
 	compression() int
+}
+
+// blobLoc is what a blobs row says about where and how its content is kept.
+type blobLoc struct {
+	id          int64
+	hash        []byte
+	size        int64
+	compression int
+	inFile      bool
 }
 
 type blobReader interface {
@@ -56,39 +69,40 @@ type blobReader interface {
 func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 	// A new row: the content cannot be there (the sweeper deletes content
 	// and row together), so store it without looking.
-	var id int64
-	comp := s.blobs.compression()
+	loc := blobLoc{hash: p.hash, size: p.size, compression: s.blobs.compression(), inFile: s.blobs.inFile(p.size)}
 	var err error
 	if tx.sqlite { // no RETURNING (see txn)
 		var res sql.Result
-		res, err = tx.Exec(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING`,
-			p.hash, p.size, refs, comp, p.header, p.enc)
+		res, err = tx.Exec(`INSERT INTO blobs (hash, size, refs, compression, in_file, header, parsed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING`,
+			p.hash, p.size, refs, loc.compression, loc.inFile, p.header, p.enc)
 		if err == nil {
 			if n, _ := res.RowsAffected(); n == 0 {
 				err = sql.ErrNoRows
 			} else {
-				id, err = res.LastInsertId()
+				loc.id, err = res.LastInsertId()
 			}
 		}
 	} else {
-		err = tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, header, parsed)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING RETURNING id`,
-			p.hash, p.size, refs, comp, p.header, p.enc).Scan(&id)
+		err = tx.QueryRow(`INSERT INTO blobs (hash, size, refs, compression, in_file, header, parsed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING RETURNING id`,
+			p.hash, p.size, refs, loc.compression, loc.inFile, p.header, p.enc).Scan(&loc.id)
 	}
 	if err == nil {
-		return s.blobs.storeTx(tx, t, p, id, comp)
+		return s.blobs.storeTx(tx, t, p, loc)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store blob: %w", err)
 	}
+	// The blob is there already, kept where and how it was when stored: a
+	// file staged for it now is an orphan, which the sweeper removes.
 	var total int64
-	err = addBlobRefs(tx, p.hash, refs, &total, &id, &comp)
+	err = addBlobRefs(tx, p.hash, refs, &total, &loc)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
 	if total == refs { // revived from zero references: its content may have been swept
-		return s.blobs.ensureTx(tx, t, p, id, comp)
+		return s.blobs.ensureTx(tx, t, p, loc)
 	}
 	return nil
 }
@@ -115,17 +129,19 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 	return nil
 }
 
-// addBlobRefs adds n references to an existing blob and reads its total
-// references, id and compression.
-func addBlobRefs(tx *txn, hash []byte, n int64, total, id *int64, comp *int) error {
+// addBlobRefs adds n references to an existing blob (loc.hash) and reads
+// its total references and the rest of loc.
+func addBlobRefs(tx *txn, hash []byte, n int64, total *int64, loc *blobLoc) error {
 	if !tx.sqlite {
-		return tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2 RETURNING refs, id, compression`,
-			n, hash).Scan(total, id, comp)
+		return tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2
+			RETURNING refs, id, size, compression, in_file`,
+			n, hash).Scan(total, &loc.id, &loc.size, &loc.compression, &loc.inFile)
 	}
 	if err := updateOneRow(tx, `UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2`, n, hash); err != nil {
 		return err
 	}
-	return tx.QueryRow(`SELECT refs, id, compression FROM blobs WHERE hash = $1`, hash).Scan(total, id, comp)
+	return tx.QueryRow(`SELECT refs, id, size, compression, in_file FROM blobs WHERE hash = $1`, hash).
+		Scan(total, &loc.id, &loc.size, &loc.compression, &loc.inFile)
 }
 
 var (
@@ -143,8 +159,17 @@ func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
 }
 
 // sqlBlobs keeps content in the blob_chunks table, so that a SQLite domain
-// is one file to back up.
-type sqlBlobs struct{ compress bool }
+// is one file to back up; with fileMin set, blobs of at least that many
+// bytes are kept as files instead (see migration 0005).
+type sqlBlobs struct {
+	compress bool
+	fileMin  int64 // 0: no blob is kept in a file
+	files    *fileBlobs
+}
+
+func newSQLBlobs(compress bool, fileMin int64) *sqlBlobs {
+	return &sqlBlobs{compress: compress, fileMin: fileMin, files: &fileBlobs{compress: compress}}
+}
 
 func (b *sqlBlobs) compression() int {
 	if b.compress {
@@ -153,23 +178,36 @@ func (b *sqlBlobs) compression() int {
 	return compressNone
 }
 
-func (b *sqlBlobs) stage(*tenant, *Incoming) error { return nil }
+func (b *sqlBlobs) inFile(size int64) bool { return b.fileMin > 0 && size >= b.fileMin }
 
-func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
+func (b *sqlBlobs) stage(t *tenant, p *Incoming) error {
+	if b.inFile(p.size) {
+		return b.files.stage(t, p)
+	}
+	return nil
+}
+
+func (b *sqlBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error {
+	if loc.inFile {
+		return b.files.ensureTx(tx, t, p, loc)
+	}
 	var have int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE blob_id = $1 AND seq = 0`, id).Scan(&have); err != nil {
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM blob_chunks WHERE blob_id = $1 AND seq = 0`, loc.id).Scan(&have); err != nil {
 		return err
 	}
 	if have > 0 {
 		return nil
 	}
-	return b.storeTx(tx, t, p, id, compression)
+	return b.storeTx(tx, t, p, loc)
 }
 
 // storeTx writes the content chunk by chunk. A chunk that lies in one
 // piece of the in-memory spool is passed as it is (the driver copies it);
 // any other is read into a pooled buffer.
-func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
+func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error {
+	if loc.inFile {
+		return b.files.storeTx(tx, t, p, loc)
+	}
 	var buf *[]byte
 	defer func() {
 		if buf != nil {
@@ -190,11 +228,11 @@ func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compressio
 			data = (*buf)[:n]
 		}
 		n := len(data)
-		if compression == compressZstd {
+		if loc.compression == compressZstd {
 			enc, _ := zstdCodec()
 			data = enc.EncodeAll(data, nil)
 		}
-		if _, err := tx.Exec(`INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)`, id, seq, data); err != nil {
+		if _, err := tx.Exec(`INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)`, loc.id, seq, data); err != nil {
 			return fmt.Errorf("store blob chunk: %w", err)
 		}
 		off += int64(n)
@@ -202,13 +240,19 @@ func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compressio
 	return nil
 }
 
-func (b *sqlBlobs) removeTx(tx *txn, t *tenant, id int64, _ []byte, _ int) error {
-	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE blob_id = $1`, id)
+func (b *sqlBlobs) removeTx(tx *txn, t *tenant, loc blobLoc) error {
+	if loc.inFile {
+		return b.files.removeTx(tx, t, loc)
+	}
+	_, err := tx.Exec(`DELETE FROM blob_chunks WHERE blob_id = $1`, loc.id)
 	return err
 }
 
-func (b *sqlBlobs) open(ctx context.Context, t *tenant, id int64, hash []byte, size int64, compression int) (blobReader, error) {
-	return &chunkReader{ctx: ctx, db: t.db, id: id, hash: hash, size: size, compression: compression, cached: -1}, nil
+func (b *sqlBlobs) open(ctx context.Context, t *tenant, loc blobLoc) (blobReader, error) {
+	if loc.inFile {
+		return b.files.open(ctx, t, loc)
+	}
+	return &chunkReader{ctx: ctx, db: t.db, id: loc.id, hash: loc.hash, size: loc.size, compression: loc.compression, cached: -1}, nil
 }
 
 // chunkReader reads a blob chunk by chunk, keeping the last chunk it read,
@@ -312,6 +356,8 @@ func (b *fileBlobs) compression() int {
 	return compressNone
 }
 
+func (b *fileBlobs) inFile(int64) bool { return true }
+
 func blobPath(dir string, hash []byte, compression int) string {
 	h := hex.EncodeToString(hash)
 	name := filepath.Join(dir, h[:2], h)
@@ -329,18 +375,18 @@ func (b *fileBlobs) stage(t *tenant, p *Incoming) error {
 	return writeBlobFile(path, p, b.compression())
 }
 
-func (b *fileBlobs) storeTx(tx *txn, t *tenant, p *Incoming, id int64, compression int) error {
-	return b.ensureTx(tx, t, p, id, compression)
+func (b *fileBlobs) storeTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error {
+	return b.ensureTx(tx, t, p, loc)
 }
 
-func (b *fileBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, _ int64, compression int) error {
-	path := blobPath(t.blobDir, p.hash, compression)
+func (b *fileBlobs) ensureTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error {
+	path := blobPath(t.blobDir, p.hash, loc.compression)
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
 	// Rare: the row was revived after its file was swept, or it was created
 	// with another compression setting. Write it now, inside the transaction.
-	return writeBlobFile(path, p, compression)
+	return writeBlobFile(path, p, loc.compression)
 }
 
 func writeBlobFile(path string, p *Incoming, compression int) error {
@@ -395,20 +441,20 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (b *fileBlobs) removeTx(tx *txn, t *tenant, _ int64, hash []byte, compression int) error {
-	err := os.Remove(blobPath(t.blobDir, hash, compression))
+func (b *fileBlobs) removeTx(tx *txn, t *tenant, loc blobLoc) error {
+	err := os.Remove(blobPath(t.blobDir, loc.hash, loc.compression))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	return err
 }
 
-func (b *fileBlobs) open(ctx context.Context, t *tenant, _ int64, hash []byte, size int64, compression int) (blobReader, error) {
-	f, err := os.Open(blobPath(t.blobDir, hash, compression))
+func (b *fileBlobs) open(ctx context.Context, t *tenant, loc blobLoc) (blobReader, error) {
+	f, err := os.Open(blobPath(t.blobDir, loc.hash, loc.compression))
 	if err != nil {
 		return nil, fmt.Errorf("open blob: %w", err)
 	}
-	if compression == compressZstd {
+	if loc.compression == compressZstd {
 		return &zstdFileReader{f: f}, nil
 	}
 	return f, nil

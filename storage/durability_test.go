@@ -30,6 +30,7 @@ const (
 	durEnvDir   = "LETTERBOX_DURABILITY_CHILD"
 	durEnvBlobs = "LETTERBOX_DURABILITY_BLOBS"
 	durEnvComp  = "LETTERBOX_DURABILITY_COMPRESSION"
+	durEnvFiles = "LETTERBOX_DURABILITY_FILE_MIN"
 	durEnvRound = "LETTERBOX_DURABILITY_ROUND"
 	durLogin    = "dur@example.com"
 	durWorkers  = 6
@@ -65,7 +66,8 @@ func TestDurabilityChild(t *testing.T) {
 	}
 	round, _ := strconv.Atoi(os.Getenv(durEnvRound))
 	ctx := context.Background()
-	s, err := Open(ctx, Options{DataDir: dir, BlobBackend: os.Getenv(durEnvBlobs), Compression: os.Getenv(durEnvComp)})
+	fileMin, _ := strconv.ParseInt(os.Getenv(durEnvFiles), 10, 64)
+	s, err := Open(ctx, Options{DataDir: dir, BlobBackend: os.Getenv(durEnvBlobs), Compression: os.Getenv(durEnvComp), BlobFileMinSize: fileMin})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
@@ -105,13 +107,17 @@ func TestDurabilityChild(t *testing.T) {
 }
 
 func TestDurabilityKill(t *testing.T) {
-	for _, v := range []struct{ name, blobs, comp string }{
-		{"sql-blobs", "sql", "none"},
-		{"file-blobs-zstd", "file", "zstd"},
+	for _, v := range []struct {
+		name, blobs, comp string
+		fileMin           int64
+	}{
+		{"sql-blobs", "sql", "none", 0},
+		{"file-blobs-zstd", "file", "zstd", 0},
+		{"sql-blobs-large-in-files", "sql", "none", 256 << 10}, // one message in ten
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			dir := t.TempDir()
-			opts := Options{DataDir: dir, BlobBackend: v.blobs, Compression: v.comp}
+			opts := Options{DataDir: dir, BlobBackend: v.blobs, Compression: v.comp, BlobFileMinSize: v.fileMin}
 			s, err := Open(context.Background(), opts)
 			check(t, err)
 			newAccount(t, s, durLogin)
@@ -122,7 +128,7 @@ func TestDurabilityKill(t *testing.T) {
 			for round := range 5 {
 				before := len(reported)
 				killAfter := time.Duration(100+rng.IntN(600)) * time.Millisecond
-				lines := durRunChild(t, dir, v.blobs, v.comp, round, killAfter)
+				lines := durRunChild(t, dir, v.blobs, v.comp, v.fileMin, round, killAfter)
 				for _, l := range lines {
 					if prev, dup := reported[l.uid]; dup {
 						t.Errorf("round %d: UID %d reported twice (was %s…, now %s…)", round, l.uid, prev[:12], l.sum[:12])
@@ -146,11 +152,11 @@ type durLine struct {
 
 // durRunChild starts the child, kills it killAfter its first reported
 // append, and returns what it reported.
-func durRunChild(t *testing.T, dir, blobs, comp string, round int, killAfter time.Duration) []durLine {
+func durRunChild(t *testing.T, dir, blobs, comp string, fileMin int64, round int, killAfter time.Duration) []durLine {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDurabilityChild$", "-test.count=1", "-test.v=false")
 	cmd.Env = append(os.Environ(), durEnvDir+"="+dir, durEnvBlobs+"="+blobs, durEnvComp+"="+comp,
-		durEnvRound+"="+strconv.Itoa(round))
+		durEnvFiles+"="+strconv.FormatInt(fileMin, 10), durEnvRound+"="+strconv.Itoa(round))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -222,9 +228,17 @@ func durVerify(t *testing.T, opts Options, reported map[UID]string) {
 	}
 	check(t, rows.Err())
 	rows.Close()
-	db.Close()
+	defer db.Close()
 	if len(res) != 1 || res[0] != "ok" {
 		t.Fatalf("integrity_check: %v", res)
+	}
+	if opts.BlobFileMinSize > 0 {
+		// The variant is only worth its time if both kinds of blob are there.
+		var inFile, inDB int
+		check(t, db.QueryRow(`SELECT COUNT(*) FILTER (WHERE in_file), COUNT(*) FILTER (WHERE NOT in_file) FROM blobs`).Scan(&inFile, &inDB))
+		if len(reported) > 20 && (inFile == 0 || inDB == 0) {
+			t.Errorf("%d blobs in files and %d in the database; want some of each", inFile, inDB)
+		}
 	}
 
 	s, err := Open(ctx, opts)

@@ -128,11 +128,10 @@ func (s *Store) Open(ctx context.Context, a *Account, mailboxID int64, uid UID) 
 	if err != nil {
 		return nil, err
 	}
-	var hash []byte
-	var id, size int64
-	var comp int
-	err = t.db.QueryRowContext(ctx, `SELECT b.id, b.hash, b.size, b.compression FROM messages m JOIN blobs b ON b.hash = m.blob
-		WHERE m.mailbox_id = $1 AND m.account_id = $2 AND m.uid = $3`, mailboxID, a.ID, int64(uid)).Scan(&id, &hash, &size, &comp)
+	var loc blobLoc
+	err = t.db.QueryRowContext(ctx, `SELECT b.id, b.hash, b.size, b.compression, b.in_file FROM messages m JOIN blobs b ON b.hash = m.blob
+		WHERE m.mailbox_id = $1 AND m.account_id = $2 AND m.uid = $3`, mailboxID, a.ID, int64(uid)).
+		Scan(&loc.id, &loc.hash, &loc.size, &loc.compression, &loc.inFile)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = fmt.Errorf("message %d: %w", uid, ErrNotFound)
 	}
@@ -140,12 +139,12 @@ func (s *Store) Open(ctx context.Context, a *Account, mailboxID int64, uid UID) 
 		s.router.release(t)
 		return nil, err
 	}
-	r, err := s.blobs.open(ctx, t, id, hash, size, comp)
+	r, err := s.blobs.open(ctx, t, loc)
 	if err != nil {
 		s.router.release(t)
 		return nil, err
 	}
-	return &Content{r: r, size: size, t: t, s: s}, nil
+	return &Content{r: r, size: loc.size, t: t, s: s}, nil
 }
 
 // Changes reports what happened in one of a's mailboxes after MODSEQ since:

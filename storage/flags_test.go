@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +188,8 @@ func TestBlobsSharedAndSwept(t *testing.T) {
 		{"sql-zstd", func(o *Options) { o.BlobBackend, o.Compression = "sql", "zstd" }},
 		{"file", func(o *Options) { o.BlobBackend = "file" }},
 		{"file-zstd", func(o *Options) { o.BlobBackend, o.Compression = "file", "zstd" }},
+		{"sql-large-in-files", func(o *Options) { o.BlobBackend, o.BlobFileMinSize = "sql", 1<<20 }},
+		{"sql-zstd-large-in-files", func(o *Options) { o.BlobBackend, o.Compression, o.BlobFileMinSize = "sql", "zstd", 1<<20 }},
 	} {
 		t.Run(tweak.name, func(t *testing.T) {
 			eachBackendOpts(t, func(o *Options) { tweak.f(o); o.BlobGrace = time.Nanosecond }, func(t *testing.T, s *Store) {
@@ -207,12 +212,23 @@ func TestBlobsSharedAndSwept(t *testing.T) {
 					}
 				}
 				wantErr(t, res[3].Err, ErrNotFound)
-				var refs int
+				var refs, chunks, inFiles int
 				tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
-				check(t, tt.db.QueryRow(`SELECT COUNT(*), MAX(refs) FROM blobs`).Scan(new(int), &refs))
+				check(t, tt.db.QueryRow(`SELECT MAX(refs), COUNT(*) FILTER (WHERE in_file) FROM blobs`).Scan(&refs, &inFiles))
+				check(t, tt.db.QueryRow(`SELECT COUNT(*) FROM blob_chunks`).Scan(&chunks))
+				blobDir := tt.blobDir
 				s.router.release(tt)
 				if refs != 3 {
 					t.Fatalf("blob refs %d, want 3", refs)
+				}
+				// The file backend, or a message past the SQL backend's file
+				// threshold: one file and no chunks; else chunks and no file.
+				wantFile := s.opts.BlobBackend == "file" || s.opts.BlobFileMinSize > 0
+				if files := countFiles(t, blobDir); wantFile != (files == 1 && chunks == 0) || !wantFile && files != 0 {
+					t.Fatalf("%d blob files and %d chunks", files, chunks)
+				}
+				if (inFiles == 1) != wantFile {
+					t.Fatalf("%d blobs rows say in_file", inFiles)
 				}
 				c := must[*Content](t)(s.Open(ctx, b, mustMailbox(t, s, b, "INBOX").ID, 1))
 				got, _ := io.ReadAll(c.Reader())
@@ -245,6 +261,9 @@ func TestBlobsSharedAndSwept(t *testing.T) {
 				if st.Blobs != 1 {
 					t.Fatalf("sweep %+v", st)
 				}
+				if n := countFiles(t, blobDir); n != 0 {
+					t.Fatalf("%d blob files left after the sweep", n)
+				}
 				// The same content delivered again is stored again.
 				r := must[AppendResult](t)(s.Append(ctx, a, mustMailbox(t, s, a, "INBOX").ID, strings.NewReader(msg), AppendOptions{}))
 				c = must[*Content](t)(s.Open(ctx, a, mustMailbox(t, s, a, "INBOX").ID, r.UID))
@@ -254,6 +273,76 @@ func TestBlobsSharedAndSwept(t *testing.T) {
 					t.Fatal("content after re-delivery differs")
 				}
 			})
+		})
+	}
+}
+
+// countFiles counts the regular files under dir (none when it is absent).
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path == dir {
+			return nil
+		}
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	check(t, err)
+	return n
+}
+
+// TestBlobFileThresholdChanged: where a blob's content is kept is decided
+// when the blob is first stored, whatever the threshold says later. The
+// same content delivered again under another threshold is read from where
+// it was kept, and a file staged for it in vain is swept as an orphan.
+func TestBlobFileThresholdChanged(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			opts := b.opts(t)
+			opts.BlobBackend, opts.BlobGrace = "sql", time.Nanosecond
+			small := testMessage("stays in the database", strings.Repeat("d", 5000))
+			large := testMessage("stays in a file", strings.Repeat("f", 9000))
+
+			s := must[*Store](t)(Open(ctx, opts))
+			a := newAccount(t, s, "bob@example.com")
+			inbox := mustMailbox(t, s, a, "INBOX")
+			must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(small), AppendOptions{}))
+			check(t, s.Close())
+
+			opts.BlobFileMinSize = 4000 // both are past it now
+			s = must[*Store](t)(Open(ctx, opts))
+			a = must[*Account](t)(s.Account(ctx, "bob@example.com"))
+			must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(small), AppendOptions{}))
+			must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(large), AppendOptions{}))
+			tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
+			blobDir := tt.blobDir
+			s.router.release(tt)
+			if n := countFiles(t, blobDir); n != 2 {
+				t.Fatalf("%d blob files, want 2 (one staged in vain)", n)
+			}
+			st := must[SweepStats](t)(s.Sweep(ctx))
+			if st.Orphans != 1 || countFiles(t, blobDir) != 1 {
+				t.Fatalf("sweep %+v left %d files, want the orphan gone", st, countFiles(t, blobDir))
+			}
+			check(t, s.Close())
+
+			opts.BlobFileMinSize = 0
+			s = must[*Store](t)(Open(ctx, opts))
+			defer s.Close()
+			a = must[*Account](t)(s.Account(ctx, "bob@example.com"))
+			for uid, want := range map[UID]string{1: small, 2: small, 3: large} {
+				c := must[*Content](t)(s.Open(ctx, a, inbox.ID, uid))
+				got, err := io.ReadAll(c.Reader())
+				c.Close()
+				check(t, err)
+				if string(got) != want {
+					t.Fatalf("UID %d reads %d bytes, want %d", uid, len(got), len(want))
+				}
+			}
 		})
 	}
 }

@@ -14,17 +14,21 @@ import (
 
 // Options configure a Store. Zero values take the defaults.
 type Options struct {
-	Backend        string // "sqlite" (default) or "postgres"
-	DataDir        string // SQLite files, blob files, spool; default ./letterbox-data
-	PostgresURL    string
-	BlobBackend    string // "sql" or "file"; default "sql" for SQLite, "file" for PostgreSQL
-	Compression    string // "none" (default) or "zstd"
-	MaxOpenDomains int    // SQLite: domain files kept open; default 256
-	IdleClose      time.Duration
-	BlobGrace      time.Duration // unreferenced blobs are kept this long; default 1h
-	VanishedKeep   time.Duration // expunge tombstones are kept this long; default 30 days
-	MaxMessageSize int64         // default 50 MiB
-	Logger         *slog.Logger
+	Backend     string // "sqlite" (default) or "postgres"
+	DataDir     string // SQLite files, blob files, spool; default ./letterbox-data
+	PostgresURL string
+	BlobBackend string // "sql" or "file"; default "sql" for SQLite, "file" for PostgreSQL
+	Compression string // "none" (default) or "zstd"
+	// BlobFileMinSize: with BlobBackend "sql", a message of at least this
+	// many bytes is kept in a file under the data directory instead of in
+	// the database. 0 (the default) keeps every message in the database.
+	BlobFileMinSize int64
+	MaxOpenDomains  int // SQLite: domain files kept open; default 256
+	IdleClose       time.Duration
+	BlobGrace       time.Duration // unreferenced blobs are kept this long; default 1h
+	VanishedKeep    time.Duration // expunge tombstones are kept this long; default 30 days
+	MaxMessageSize  int64         // default 50 MiB
+	Logger          *slog.Logger
 }
 
 func (o *Options) setDefaults() error {
@@ -70,6 +74,8 @@ func (o *Options) setDefaults() error {
 		return fmt.Errorf("blob backend %q: must be sql or file", o.BlobBackend)
 	case o.Compression != "none" && o.Compression != "zstd":
 		return fmt.Errorf("compression %q: must be none or zstd", o.Compression)
+	case o.BlobFileMinSize < 0:
+		return fmt.Errorf("blob file min size %d: must not be negative", o.BlobFileMinSize)
 	}
 	return nil
 }
@@ -115,7 +121,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.BlobBackend == "file" {
 		s.blobs = &fileBlobs{compress: compress}
 	} else {
-		s.blobs = &sqlBlobs{compress: compress}
+		s.blobs = newSQLBlobs(compress, opts.BlobFileMinSize)
 	}
 	return s, nil
 }

@@ -53,19 +53,15 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 		n := 0
 		err := t.write(ctx, func(tx *txn) error {
 			n = 0
-			rows, err := tx.Query(`SELECT id, hash, compression FROM blobs WHERE refs <= 0 AND unref_since < $1 LIMIT 500`, cutoff)
+			rows, err := tx.Query(`SELECT id, hash, size, compression, in_file FROM blobs
+				WHERE refs <= 0 AND unref_since < $1 LIMIT 500`, cutoff)
 			if err != nil {
 				return err
 			}
-			type victim struct {
-				id   int64
-				hash []byte
-				comp int
-			}
-			var vs []victim
+			var vs []blobLoc
 			for rows.Next() {
-				var v victim
-				if err := rows.Scan(&v.id, &v.hash, &v.comp); err != nil {
+				var v blobLoc
+				if err := rows.Scan(&v.id, &v.hash, &v.size, &v.compression, &v.inFile); err != nil {
 					rows.Close()
 					return err
 				}
@@ -76,7 +72,7 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 				// The row is locked (PostgreSQL) or the writer is ours (SQLite):
 				// an append reviving it waits, then finds the content gone and
 				// writes it again (see blobBackend.ensureTx).
-				if err := s.blobs.removeTx(tx, t, v.id, v.hash, v.comp); err != nil {
+				if err := s.blobs.removeTx(tx, t, v); err != nil {
 					return err
 				}
 				if _, err := tx.Exec(`DELETE FROM blobs WHERE id = $1 AND refs <= 0`, v.id); err != nil {
@@ -120,10 +116,19 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 }
 
 // sweepOrphans removes blob files older than before that no row names, and
-// temporary files a crash left.
+// temporary files a crash left. With the SQL backend a file is named only
+// by a row that says its content is in a file: a blob stored in the
+// database first and staged as a file later (a larger threshold then, or
+// the same content again after the threshold was lowered) leaves an orphan.
+// The file backend's rows from before migration 0005 do not say, and every
+// row of it names its file.
 func (s *Store) sweepOrphans(ctx context.Context, t *tenant, before time.Time, st *SweepStats) error {
-	if _, ok := s.blobs.(*fileBlobs); !ok || t.blobDir == "" {
+	if t.blobDir == "" {
 		return nil
+	}
+	named := `SELECT COUNT(*) FROM blobs WHERE hash = $1 AND in_file`
+	if _, ok := s.blobs.(*fileBlobs); ok {
+		named = `SELECT COUNT(*) FROM blobs WHERE hash = $1`
 	}
 	err := filepath.WalkDir(t.blobDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -154,7 +159,7 @@ func (s *Store) sweepOrphans(ctx context.Context, t *tenant, before time.Time, s
 				}
 			}
 			var n int
-			if err := tx.QueryRow(`SELECT COUNT(*) FROM blobs WHERE hash = $1`, hash).Scan(&n); err != nil {
+			if err := tx.QueryRow(named, hash).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 && os.Remove(path) == nil {

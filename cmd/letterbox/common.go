@@ -72,17 +72,18 @@ func loadConfig(path string) (*config.Config, error) {
 
 func storeOptions(c *config.Config, log *slog.Logger) storage.Options {
 	return storage.Options{
-		Backend:        c.Storage.Backend,
-		DataDir:        c.DataDir,
-		PostgresURL:    c.Storage.PostgresURL,
-		BlobBackend:    c.Storage.BlobBackend,
-		Compression:    c.Storage.Compression,
-		MaxOpenDomains: c.Storage.MaxOpenDomains,
-		IdleClose:      c.Storage.IdleClose.Std(),
-		BlobGrace:      c.Storage.BlobGrace.Std(),
-		VanishedKeep:   c.Storage.VanishedKeep.Std(),
-		MaxMessageSize: c.Limits.MaxMessageSize,
-		Logger:         log,
+		Backend:         c.Storage.Backend,
+		DataDir:         c.DataDir,
+		PostgresURL:     c.Storage.PostgresURL,
+		BlobBackend:     c.Storage.BlobBackend,
+		Compression:     c.Storage.Compression,
+		BlobFileMinSize: c.Storage.BlobFileMinSize,
+		MaxOpenDomains:  c.Storage.MaxOpenDomains,
+		IdleClose:       c.Storage.IdleClose.Std(),
+		BlobGrace:       c.Storage.BlobGrace.Std(),
+		VanishedKeep:    c.Storage.VanishedKeep.Std(),
+		MaxMessageSize:  c.Limits.MaxMessageSize,
+		Logger:          log,
 	}
 }
 

@@ -6,7 +6,8 @@
 #
 # Usage (from the repository root, as root, with dovecot-lmtpd installed):
 #   sh lmtp/testdata/bench-vs-dovecot.sh [RUNS]      (default 5)
-# BLOB_BACKEND=file keeps Letterbox's message bodies in files (default sql).
+# BLOB_BACKEND=file keeps Letterbox's message bodies in files (default sql);
+# BLOB_FILE_MIN_SIZE=N keeps bodies of N bytes or more in files (default 0).
 #
 # Dovecot: maildir, default fsync (mail_fsync = optimized), static users
 # (uid nobody), no Sieve and no quota plugin (Letterbox runs neither yet).
@@ -28,6 +29,7 @@ cat > "$work/letterbox.toml" <<CONF
 data_dir = "$work/lb-data"
 [storage]
 blob_backend = "${BLOB_BACKEND:-sql}"
+blob_file_min_size = ${BLOB_FILE_MIN_SIZE:-0}
 [imap]
 listen = ""
 [pop3]
