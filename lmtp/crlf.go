@@ -8,10 +8,8 @@ import (
 // crlfReader turns bare LF line endings into CRLF: IMAP serves messages
 // with CRLF, and RFC822.SIZE must count the bytes it serves (storage keeps
 // bytes as they come). It is the only change delivery makes to a message.
-//
-// storage.CRLF does the same a byte at a time; this one jumps from LF to
-// LF with IndexByte and hands a chunk without a bare LF (every chunk of a
-// well-formed message) through without copying it.
+// It jumps from LF to LF with IndexByte and hands a chunk without a bare LF
+// (every chunk of a well-formed message) through without copying it.
 type crlfReader struct {
 	r       io.Reader
 	lastCR  bool   // the previous chunk ended with CR

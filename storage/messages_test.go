@@ -72,26 +72,6 @@ func TestAppendAndRead(t *testing.T) {
 	})
 }
 
-func TestCRLF(t *testing.T) {
-	for in, want := range map[string]string{
-		"a\nb\r\nc\n":   "a\r\nb\r\nc\r\n",
-		"\n\n":          "\r\n\r\n",
-		"x\ry":          "x\ry",
-		"":              "",
-		"bin\x00\n\r\n": "bin\x00\r\n\r\n",
-	} {
-		got, err := io.ReadAll(CRLF(strings.NewReader(in)))
-		if err != nil || string(got) != want {
-			t.Errorf("CRLF(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	// A CR at the end of one read and LF at the start of the next stay one pair.
-	got, _ := io.ReadAll(CRLF(io.MultiReader(strings.NewReader("a\r"), strings.NewReader("\nb\n"))))
-	if string(got) != "a\r\nb\r\n" {
-		t.Errorf("split pair: %q", got)
-	}
-}
-
 func TestSpool(t *testing.T) {
 	for _, size := range []int{0, 1, spoolChunk - 1, spoolChunk, spoolChunk + 1, 3*spoolChunk + 17, spoolMemory + 5} {
 		data := make([]byte, size)

@@ -51,7 +51,8 @@ func (p *Incoming) ReadAt(b []byte, off int64) (int, error) { return p.data.Read
 func (s *Store) Receive(r io.Reader) (*Incoming, error) { return s.prepare(r, s.opts.MaxMessageSize) }
 
 // prepare reads a message from r, byte for byte (callers that receive
-// LF-only text, such as a pipe from an MTA, wrap r in CRLF first). A
+// LF-only text, such as a pipe from an MTA, turn it into CRLF first, as
+// lmtp does: IMAP serves CRLF, and RFC822.SIZE must count what it serves). A
 // message over max bytes is refused with ErrTooBig as soon as it passes the
 // limit, without reading the rest.
 func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
@@ -77,43 +78,6 @@ func (s *Store) prepare(r io.Reader, max int64) (*Incoming, error) {
 		return nil, err
 	}
 	return &Incoming{hash: h.Sum(nil), size: sp.size, parsed: parsed, enc: parsed.Marshal(), header: header, data: sp}, nil
-}
-
-// CRLF returns a reader that turns bare LF line endings into CRLF, for
-// messages that arrive in Unix form (a pipe from an MTA, a Maildir file):
-// IMAP serves CRLF, and RFC822.SIZE must equal the bytes served.
-func CRLF(r io.Reader) io.Reader { return &crlfReader{r: r} }
-
-type crlfReader struct {
-	r      io.Reader
-	buf    []byte
-	out    []byte
-	lastCR bool
-	err    error
-}
-
-func (c *crlfReader) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
-		if c.err != nil {
-			return 0, c.err
-		}
-		if c.buf == nil {
-			c.buf = make([]byte, 32<<10)
-		}
-		n, err := c.r.Read(c.buf)
-		c.err = err
-		c.out = c.out[:0]
-		for _, b := range c.buf[:n] {
-			if b == '\n' && !c.lastCR {
-				c.out = append(c.out, '\r')
-			}
-			c.out = append(c.out, b)
-			c.lastCR = b == '\r'
-		}
-	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	return n, nil
 }
 
 // spool holds a message in memory, in pooled fixed-size chunks (no
