@@ -144,33 +144,33 @@ func parseSizeMix(s string) ([]lmtpSize, error) {
 
 // lmtpBenchResult is what a run measured.
 type lmtpBenchResult struct {
-	Addr        string  `json:"addr"`
-	Messages    int     `json:"messages"`
-	Connections int     `json:"connections"`
-	Recipients  int     `json:"recipients"`
-	Sizes       string  `json:"sizes"`
-	Delivered   int     `json:"delivered"`      // messages whose every recipient got 250
-	Rcpt250     int     `json:"rcpt_250"`       // per-recipient 250 replies after the data
-	Refused     int     `json:"refused"`        // other replies (RCPT or after the data)
-	Errors      int     `json:"errors"`         // transactions cut by a connection error
-	Seconds     float64 `json:"seconds"`        //
-	MsgsPerSec  float64 `json:"messages_per_s"` // delivered messages per second
-	MBPerSec    float64 `json:"mb_per_s"`       // delivered message bytes per second, 10^6
-	P50ms       float64 `json:"p50_ms"`
-	P90ms       float64 `json:"p90_ms"`
-	P99ms       float64 `json:"p99_ms"`
-	Maxms       float64 `json:"max_ms"`
-	RSSBaseMB   float64 `json:"rss_base_mb,omitempty"`
-	RSSPeakMB   float64 `json:"rss_peak_mb,omitempty"`
-	RSSGrowthMB float64 `json:"rss_growth_mb,omitempty"`
-	FirstError  string  `json:"first_error,omitempty"`
+	Addr        string   `json:"addr"`
+	Messages    int      `json:"messages"`
+	Connections int      `json:"connections"`
+	Recipients  int      `json:"recipients"`
+	Sizes       string   `json:"sizes"`
+	Delivered   int      `json:"delivered"`      // messages whose every recipient got 250
+	Rcpt250     int      `json:"rcpt_250"`       // per-recipient 250 replies after the data
+	Refused     int      `json:"refused"`        // other replies (RCPT or after the data)
+	Errors      int      `json:"errors"`         // transactions cut by a connection error
+	Seconds     float64  `json:"seconds"`        //
+	MsgsPerSec  float64  `json:"messages_per_s"` // delivered messages per second
+	MBPerSec    float64  `json:"mb_per_s"`       // delivered message bytes per second, 10^6
+	P50ms       float64  `json:"p50_ms"`
+	P90ms       float64  `json:"p90_ms"`
+	P99ms       float64  `json:"p99_ms"`
+	Maxms       float64  `json:"max_ms"`
+	RSSBaseMB   float64  `json:"rss_base_mb,omitempty"`
+	RSSPeakMB   float64  `json:"rss_peak_mb,omitempty"`
+	RSSGrowthMB *float64 `json:"rss_growth_mb,omitempty"` // set when sampled, even at 0
+	FirstError  string   `json:"first_error,omitempty"`
 }
 
 func (r *lmtpBenchResult) print(w io.Writer, quiet bool) {
 	line := fmt.Sprintf("lmtp %s: %d/%d delivered, %.1f messages/s, %.2f MB/s, p50 %.1fms p90 %.1fms p99 %.1fms",
 		r.Addr, r.Delivered, r.Messages, r.MsgsPerSec, r.MBPerSec, r.P50ms, r.P90ms, r.P99ms)
-	if r.RSSPeakMB > 0 {
-		line += fmt.Sprintf(", rss +%.1f MB", r.RSSGrowthMB)
+	if r.RSSGrowthMB != nil {
+		line += fmt.Sprintf(", rss +%.1f MB", *r.RSSGrowthMB)
 	}
 	fmt.Fprintln(w, line)
 	if quiet {
@@ -180,8 +180,8 @@ func (r *lmtpBenchResult) print(w io.Writer, quiet bool) {
 	fmt.Fprintf(w, "  %d delivered (%d recipient 250s), %d other replies, %d connection errors, in %.3fs\n",
 		r.Delivered, r.Rcpt250, r.Refused, r.Errors, r.Seconds)
 	fmt.Fprintf(w, "  latency p50 %.2fms p90 %.2fms p99 %.2fms max %.2fms\n", r.P50ms, r.P90ms, r.P99ms, r.Maxms)
-	if r.RSSPeakMB > 0 {
-		fmt.Fprintf(w, "  server rss %.1f MB at start, %.1f MB at peak: +%.1f MB\n", r.RSSBaseMB, r.RSSPeakMB, r.RSSGrowthMB)
+	if r.RSSGrowthMB != nil {
+		fmt.Fprintf(w, "  server rss %.1f MB at start, %.1f MB at peak: +%.1f MB\n", r.RSSBaseMB, r.RSSPeakMB, *r.RSSGrowthMB)
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "  first problem: %s\n", r.FirstError)
@@ -326,7 +326,8 @@ func benchLMTP(ctx context.Context, o *lmtpBenchOpts) (*lmtpBenchResult, error) 
 	elapsed := time.Since(start)
 	if rss != nil {
 		res.RSSBaseMB, res.RSSPeakMB = rss.stop()
-		res.RSSGrowthMB = res.RSSPeakMB - res.RSSBaseMB
+		growth := res.RSSPeakMB - res.RSSBaseMB
+		res.RSSGrowthMB = &growth
 	}
 	res.Seconds = elapsed.Seconds()
 	res.MsgsPerSec = float64(res.Delivered) / elapsed.Seconds()
