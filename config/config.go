@@ -37,7 +37,7 @@ type Storage struct {
 	PostgresURL     string   `toml:"postgres_url"`       // required when Backend is "postgres"
 	BlobBackend     string   `toml:"blob_backend"`       // "sql" or "file"
 	Compression     string   `toml:"compression"`        // "none" or "zstd"
-	BlobFileMinSize int64    `toml:"blob_file_min_size"` // "sql": bodies this big go to files; 0 never
+	BlobFileMinSize int64    `toml:"blob_file_min_size"` // "sql": messages this big go to files; 0 never
 	MaxOpenDomains  int      `toml:"max_open_domains"`   // SQLite tenant router's LRU size
 	IdleClose       Duration `toml:"idle_close"`         // idle domain database closed after this
 	BlobGrace       Duration `toml:"blob_grace"`         // unreferenced blob kept this long
@@ -166,7 +166,7 @@ func common() *Config {
 			Backend:         "sqlite",
 			BlobBackend:     "sql",
 			Compression:     "none",
-			BlobFileMinSize: 0,
+			BlobFileMinSize: 256 << 10,
 			MaxOpenDomains:  256,
 			IdleClose:       Duration(10 * time.Minute),
 			BlobGrace:       Duration(time.Hour),

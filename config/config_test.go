@@ -73,7 +73,7 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		DataDir: "./letterbox-data",
 		Storage: Storage{
-			Backend: "sqlite", BlobBackend: "sql", Compression: "none",
+			Backend: "sqlite", BlobBackend: "sql", Compression: "none", BlobFileMinSize: 256 << 10,
 			MaxOpenDomains: 256,
 			IdleClose:      Duration(10 * time.Minute),
 			BlobGrace:      Duration(time.Hour),
