@@ -7,7 +7,8 @@
 # Usage (from the repository root, as root, with dovecot-lmtpd installed):
 #   sh lmtp/testdata/bench-vs-dovecot.sh [RUNS]      (default 5)
 # BLOB_BACKEND=file keeps Letterbox's message bodies in files (default sql);
-# BLOB_FILE_MIN_SIZE=N keeps bodies of N bytes or more in files (default 0).
+# BLOB_FILE_MIN_SIZE=N keeps messages of N bytes or more in files (default
+# 262144; 0 keeps every message in the database).
 #
 # Dovecot: maildir, default fsync (mail_fsync = optimized), static users
 # (uid nobody), no Sieve and no quota plugin (Letterbox runs neither yet).
@@ -29,7 +30,7 @@ cat > "$work/letterbox.toml" <<CONF
 data_dir = "$work/lb-data"
 [storage]
 blob_backend = "${BLOB_BACKEND:-sql}"
-blob_file_min_size = ${BLOB_FILE_MIN_SIZE:-0}
+${BLOB_FILE_MIN_SIZE:+blob_file_min_size = $BLOB_FILE_MIN_SIZE}
 [imap]
 listen = ""
 [pop3]
