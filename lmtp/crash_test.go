@@ -6,11 +6,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +26,10 @@ import (
 // LMTP server on that storage (see TestMain), for TestCrash to kill.
 const crashChildEnv = "LETTERBOX_LMTP_CRASH_CHILD"
 
+// crashFileMin is the configuration's default: the large messages of the
+// test (one in seven) are kept in files, the others in the database.
+const crashFileMin = 256 << 10
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
@@ -36,7 +42,7 @@ func TestMain(m *testing.M) {
 // printing the address on standard output.
 func crashChild(dir string) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	s, err := storage.Open(context.Background(), storage.Options{DataDir: dir, Logger: log})
+	s, err := storage.Open(context.Background(), storage.Options{DataDir: dir, Logger: log, BlobFileMinSize: crashFileMin})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -63,7 +69,7 @@ func TestCrash(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	users := []string{"u0@example.com", "u1@example.com", "u2@example.com"}
-	s, err := storage.Open(ctx, storage.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := storage.Open(ctx, storage.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BlobFileMinSize: crashFileMin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +234,7 @@ var messageID = regexp.MustCompile(`(?m)^Message-ID: <([^>]+)>\r$`)
 func checkCrashStore(t *testing.T, dir string, users []string, acked map[string]map[string]string, mu *sync.Mutex) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := storage.Open(ctx, storage.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := storage.Open(ctx, storage.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BlobFileMinSize: crashFileMin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,5 +293,15 @@ func checkCrashStore(t *testing.T, dir string, users []string, acked map[string]
 	}
 	if left, _ := os.ReadDir(dir + "/tmp"); len(left) > 0 {
 		t.Errorf("spool files left after SIGKILL: %d", len(left))
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(dir, "domains", "example.com", "blobs"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files++
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Error("no message is kept in a file; the large ones should be")
 	}
 }
