@@ -97,7 +97,7 @@ func (s *Store) putBlobTx(tx *txn, t *tenant, p *Incoming, refs int64) error {
 	// The blob is there already, kept where and how it was when stored: a
 	// file staged for it now is an orphan, which the sweeper removes.
 	var total int64
-	err = addBlobRefs(tx, p.hash, refs, &total, &loc)
+	err = addBlobRefs(tx, refs, &total, &loc)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
@@ -131,16 +131,16 @@ func (s *Store) putBlobsTx(tx *txn, t *tenant, ops []*appendOp) error {
 
 // addBlobRefs adds n references to an existing blob (loc.hash) and reads
 // its total references and the rest of loc.
-func addBlobRefs(tx *txn, hash []byte, n int64, total *int64, loc *blobLoc) error {
+func addBlobRefs(tx *txn, n int64, total *int64, loc *blobLoc) error {
 	if !tx.sqlite {
 		return tx.QueryRow(`UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2
 			RETURNING refs, id, size, compression, in_file`,
-			n, hash).Scan(total, &loc.id, &loc.size, &loc.compression, &loc.inFile)
+			n, loc.hash).Scan(total, &loc.id, &loc.size, &loc.compression, &loc.inFile)
 	}
-	if err := updateOneRow(tx, `UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2`, n, hash); err != nil {
+	if err := updateOneRow(tx, `UPDATE blobs SET refs = refs + $1, unref_since = NULL WHERE hash = $2`, n, loc.hash); err != nil {
 		return err
 	}
-	return tx.QueryRow(`SELECT refs, id, size, compression, in_file FROM blobs WHERE hash = $1`, hash).
+	return tx.QueryRow(`SELECT refs, id, size, compression, in_file FROM blobs WHERE hash = $1`, loc.hash).
 		Scan(total, &loc.id, &loc.size, &loc.compression, &loc.inFile)
 }
 
@@ -158,9 +158,12 @@ func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
 	return zstdEnc, zstdDec
 }
 
-// sqlBlobs keeps content in the blob_chunks table, so that a SQLite domain
-// is one file to back up; with fileMin set, blobs of at least that many
-// bytes are kept as files instead (see migration 0005).
+// sqlBlobs keeps content in the blob_chunks table, where concurrent
+// deliveries share commits; with fileMin set (the configuration's default
+// is 256 KiB), blobs of at least that many bytes are kept as files instead:
+// written once rather than twice (WAL, then checkpoint), and outside the
+// domain's single write transaction (see migration 0005). With fileMin 0
+// a SQLite domain is one file.
 type sqlBlobs struct {
 	compress bool
 	fileMin  int64 // 0: no blob is kept in a file
