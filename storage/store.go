@@ -21,7 +21,8 @@ type Options struct {
 	Compression string // "none" (default) or "zstd"
 	// BlobFileMinSize: with BlobBackend "sql", a message of at least this
 	// many bytes is kept in a file under the data directory instead of in
-	// the database. 0 (the default) keeps every message in the database.
+	// the database. 0 keeps every message in the database; the
+	// configuration's default (storage.blob_file_min_size) is 256 KiB.
 	BlobFileMinSize int64
 	MaxOpenDomains  int // SQLite: domain files kept open; default 256
 	IdleClose       time.Duration
