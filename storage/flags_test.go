@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -345,6 +346,37 @@ func TestBlobFileThresholdChanged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFsckFindsMissingContent: a blob file gone (a domain restored without
+// its blobs directory) or a blob's chunks gone is reported, not hidden.
+func TestFsckFindsMissingContent(t *testing.T) {
+	eachBackendOpts(t, func(o *Options) { o.BlobBackend, o.BlobFileMinSize = "sql", 4000 }, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := mustMailbox(t, s, a, "INBOX")
+		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(testMessage("large", strings.Repeat("l", 9000))), AppendOptions{}))
+		must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(testMessage("small", "s")), AppendOptions{}))
+		if rep := must[FsckReport](t)(s.Fsck(ctx)); rep.Missing != 0 {
+			t.Fatalf("fsck of an intact store: %+v", rep)
+		}
+		tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
+		blobDir := tt.blobDir
+		check(t, tt.write(ctx, func(tx *txn) error {
+			_, err := tx.Exec(`DELETE FROM blob_chunks`)
+			return err
+		}))
+		s.router.release(tt)
+		rep := must[FsckReport](t)(s.Fsck(ctx))
+		if rep.Missing != 1 || !strings.Contains(rep.FirstMissing, "no chunks") {
+			t.Fatalf("chunks deleted: %+v", rep)
+		}
+		check(t, os.RemoveAll(blobDir))
+		rep = must[FsckReport](t)(s.Fsck(ctx))
+		if rep.Missing != 2 {
+			t.Fatalf("chunks and file deleted: %+v", rep)
+		}
+	})
 }
 
 func TestQuota(t *testing.T) {

@@ -346,7 +346,7 @@ func runMigrate(ctx context.Context, args []string) error {
 }
 
 func runFsck(ctx context.Context, args []string) error {
-	return storeCommand(ctx, args, "fsck", "Recomputes mailbox counters, account usage and blob reference counts.",
+	return storeCommand(ctx, args, "fsck", "Recomputes mailbox counters, account usage and blob reference counts, and checks that every message's content is there.",
 		func(s *storage.Store) error {
 			rep, err := s.Fsck(ctx)
 			if err != nil {
@@ -354,6 +354,9 @@ func runFsck(ctx context.Context, args []string) error {
 			}
 			fmt.Printf("%d database(s) checked; fixed %d mailbox counters, %d account usages, %d blob reference counts\n",
 				rep.Databases, rep.Mailboxes, rep.Accounts, rep.Blobs)
+			if rep.Missing > 0 {
+				return fmt.Errorf("the content of %d message blob(s) is gone, first %s: restore it from a backup", rep.Missing, rep.FirstMissing)
+			}
 			return nil
 		})
 }

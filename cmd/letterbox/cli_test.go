@@ -90,6 +90,19 @@ func TestAdminCommands(t *testing.T) {
 	if r = ok(lb(t, dir, "", "fsck")); !strings.Contains(r.stdout, "fixed 0 mailbox") {
 		t.Fatalf("fsck: %q", r.stdout)
 	}
+	// A message of 256 KiB or more is a file beside the database; fsck
+	// fails, naming it, when that file is gone.
+	large := "From: a@example.org\nSubject: large\n\n" + strings.Repeat("0123456789abcdef\n", 20000)
+	ok(lb(t, dir, large, "deliver", "-r", "bob@example.com"))
+	blobs := filepath.Join(dir, "domains", "example.com", "blobs")
+	if files, _ := filepath.Glob(filepath.Join(blobs, "*", "*")); len(files) != 1 {
+		t.Fatalf("blob files after a large delivery: %v, want 1", files)
+	}
+	ok(lb(t, dir, "", "fsck"))
+	os.RemoveAll(blobs)
+	if r = lb(t, dir, "", "fsck"); r.code != 1 || !strings.Contains(r.stderr, "content of 1 message blob(s) is gone") {
+		t.Fatalf("fsck without the blob file: exit %d, %q", r.code, r.stderr)
+	}
 	if r = ok(lb(t, dir, "", "config", "check")); !strings.Contains(r.stdout, "127.0.0.1:1143") {
 		t.Fatalf("config check: %q", r.stdout)
 	}

@@ -35,7 +35,7 @@ func commands() []command {
 		{"user", "add, list, delete users; set passwords and quotas", runUser},
 		{"mailbox", "list, create or delete a user's mailboxes", runMailbox},
 		{"migrate", "bring the database schema up to date", runMigrate},
-		{"fsck", "recompute counters and reference counts from the rows", runFsck},
+		{"fsck", "recompute counters and reference counts; check that every message's content is there", runFsck},
 		{"deliver", "deliver one message from standard input (for MTAs that pipe)", runDeliver},
 		{"sieve", "check and test Sieve scripts; list, get, put, activate, delete a user's scripts", runSieve},
 		{"bench", "load generators for IMAP, POP3 and LMTP servers", runBench},
