@@ -407,19 +407,18 @@ func writeBlobFile(path string, p *Incoming, compression int) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write blob: %w", err)
 	}
-	src := io.NewSectionReader(p.data, 0, p.size)
 	if compression == compressZstd {
 		zw, err := zstd.NewWriter(f, zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return fail(err)
 		}
-		if _, err := io.Copy(zw, src); err != nil {
+		if _, err := io.Copy(zw, io.NewSectionReader(p.data, 0, p.size)); err != nil {
 			return fail(err)
 		}
 		if err := zw.Close(); err != nil {
 			return fail(err)
 		}
-	} else if _, err := io.Copy(f, src); err != nil {
+	} else if err := p.data.copyTo(f); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -344,6 +345,39 @@ func TestBlobFileThresholdChanged(t *testing.T) {
 					t.Fatalf("UID %d reads %d bytes, want %d", uid, len(got), len(want))
 				}
 			}
+		})
+	}
+}
+
+// TestSpooledMessageInFile: a message past the in-memory spool is copied
+// from the spool file into its blob file whole, with either backend.
+func TestSpooledMessageInFile(t *testing.T) {
+	for name, tweak := range map[string]func(*Options){
+		"sql-large-in-files": func(o *Options) { o.BlobBackend, o.BlobFileMinSize = "sql", 1<<20 },
+		"file":               func(o *Options) { o.BlobBackend = "file" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			eachBackendOpts(t, tweak, func(t *testing.T, s *Store) {
+				ctx := context.Background()
+				a := newAccount(t, s, "bob@example.com")
+				inbox := mustMailbox(t, s, a, "INBOX")
+				var b strings.Builder
+				for i := 0; b.Len() < spoolMemory+spoolChunk+123; i++ {
+					fmt.Fprintf(&b, "line %07d of a message larger than the in-memory spool\r\n", i)
+				}
+				msg := testMessage("spooled", b.String())
+				r := must[AppendResult](t)(s.Append(ctx, a, inbox.ID, strings.NewReader(msg), AppendOptions{}))
+				c := must[*Content](t)(s.Open(ctx, a, inbox.ID, r.UID))
+				got, err := io.ReadAll(c.Reader())
+				c.Close()
+				check(t, err)
+				if string(got) != msg {
+					t.Fatalf("read back %d bytes, want %d (equal: %v)", len(got), len(msg), string(got) == msg)
+				}
+				if rep := must[FsckReport](t)(s.Fsck(ctx)); rep.Missing != 0 {
+					t.Fatalf("fsck: %+v", rep)
+				}
+			})
 		})
 	}
 }

@@ -206,6 +206,31 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// copyTo writes the whole message to f: the in-memory chunks as they are,
+// or, from a spool file, inside the kernel (copy_file_range), without a
+// pass through a buffer of ours.
+func (s *spool) copyTo(f *os.File) error {
+	if s.f == nil {
+		for i := int64(0); i*spoolChunk < s.size; i++ {
+			end := min(spoolChunk, s.size-i*spoolChunk)
+			if _, err := f.Write(s.chunks[i][:end]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The offset is the spool's own: its writes are done, and its reads
+	// (ReadAt) do not use it.
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := f.ReadFrom(io.LimitReader(s.f, s.size))
+	if err == nil && n != s.size {
+		err = fmt.Errorf("spool: copied %d of %d bytes", n, s.size)
+	}
+	return err
+}
+
 func (s *spool) releaseChunks() {
 	for _, c := range s.chunks {
 		chunkPool.Put(c)
