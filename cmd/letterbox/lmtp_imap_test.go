@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,24 +17,7 @@ import (
 // the message as sent, spam headers and all, with CRLF line endings and
 // an RFC822.SIZE equal to the bytes served.
 func TestLMTPToIMAP(t *testing.T) {
-	dir := lmtpSetup(t, "bob@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
-[imap]
-listen = "127.0.0.1:0"
-[pop3]
-listen = ""
-[managesieve]
-listen = ""
-[lmtp]
-listen = "127.0.0.1:0"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ := startServeProtos(t, dir, cfg)
-	if len(addrs["imap"]) == 0 || len(addrs["lmtp"]) == 0 {
-		t.Skipf("serve has no IMAP or LMTP listener in this build: %v", addrs)
-	}
+	_, addrs := serveLMTPAndIMAP(t)
 	exists := make(chan uint32, 10)
 	c, err := imapclient.DialInsecure(addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -102,5 +86,76 @@ listen = "127.0.0.1:0"
 	}
 	if strings.Contains(strings.ReplaceAll(body, "\r\n", ""), "\n") {
 		t.Error("BODY[] has a bare LF")
+	}
+}
+
+// serveLMTPAndIMAP starts the server with the default configuration but
+// for its listeners (IMAP and LMTP only) and bob@example.com, password pw.
+func serveLMTPAndIMAP(t *testing.T) (dir string, addrs map[string][]string) {
+	t.Helper()
+	dir = lmtpSetup(t, "bob@example.com")
+	cfg := filepath.Join(dir, "letterbox.toml")
+	if err := os.WriteFile(cfg, []byte(`
+[imap]
+listen = "127.0.0.1:0"
+[pop3]
+listen = ""
+[managesieve]
+listen = ""
+[lmtp]
+listen = "127.0.0.1:0"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ = startServeProtos(t, dir, cfg)
+	if len(addrs["imap"]) == 0 || len(addrs["lmtp"]) == 0 {
+		t.Skipf("serve has no IMAP or LMTP listener in this build: %v", addrs)
+	}
+	return dir, addrs
+}
+
+// TestLargeLMTPToIMAP: with the default storage.blob_file_min_size a
+// message of 600 KB is a file beside the database, and IMAP serves it
+// whole and in parts as it serves any other.
+func TestLargeLMTPToIMAP(t *testing.T) {
+	dir, addrs := serveLMTPAndIMAP(t)
+	var b strings.Builder
+	b.WriteString("From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: large\r\n\r\n")
+	for i := 0; b.Len() < 600_000; i++ {
+		fmt.Fprintf(&b, "%06d the attachment that makes this message large enough for a file\r\n", i)
+	}
+	msg := b.String()
+	if replies := lmtpSend(t, "tcp", addrs["lmtp"][0], []string{"bob@example.com"}, msg); len(replies) != 1 || !strings.HasPrefix(replies[0], "250 2.0.0") {
+		t.Fatalf("LMTP: %q", replies)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "domains", "example.com", "blobs", "*", "*"))
+	if len(files) != 1 {
+		t.Fatalf("blob files: %v, want one", files)
+	}
+
+	c, err := imapclient.DialInsecure(addrs["imap"][0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("bob@example.com", "pw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	whole := &goimap.FetchItemBodySection{Peek: true}
+	part := &goimap.FetchItemBodySection{Specifier: goimap.PartSpecifierText, Peek: true, Partial: &goimap.SectionPartial{Offset: 300_000, Size: 100}}
+	msgs, err := c.Fetch(goimap.SeqSetNum(1), &goimap.FetchOptions{RFC822Size: true, BodySection: []*goimap.FetchItemBodySection{whole, part}}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("FETCH: %v, %d messages", err, len(msgs))
+	}
+	body := string(msgs[0].FindBodySection(whole))
+	if int64(len(body)) != msgs[0].RFC822Size || !strings.HasSuffix(body, msg) {
+		t.Fatalf("BODY[]: %d bytes, RFC822.SIZE %d; want the trace headers plus the %d bytes sent", len(body), msgs[0].RFC822Size, len(msg))
+	}
+	_, text, _ := strings.Cut(msg, "\r\n\r\n")
+	if got := string(msgs[0].FindBodySection(part)); got != text[300_000:300_100] {
+		t.Fatalf("BODY[TEXT]<300000.100> = %q, want %q", got, text[300_000:300_100])
 	}
 }
