@@ -149,9 +149,15 @@ func (s *Store) sweepOrphans(ctx context.Context, t *tenant, before time.Time, s
 		if herr != nil || len(hash) != 32 {
 			return nil // not ours
 		}
-		// Check and remove inside a write transaction, so that an append
-		// that is reviving this blob either committed before (the row is
-		// there) or finds the file gone and writes it again.
+		// A file a row names stays: a read says so, without taking the
+		// writer for each of a domain's large messages every sweep.
+		var kept int
+		if err := t.db.QueryRowContext(ctx, named, hash).Scan(&kept); err != nil || kept > 0 {
+			return err
+		}
+		// Check again and remove inside a write transaction, so that an
+		// append that is reviving this blob either committed before (the
+		// row is there) or finds the file gone and writes it again.
 		return t.write(ctx, func(tx *txn) error {
 			if t.dialect.lockBlobs != "" {
 				if _, err := tx.Exec(t.dialect.lockBlobs); err != nil {
