@@ -48,6 +48,9 @@ type blobBackend interface {
 	// transaction that deletes the row, before the commit.
 	removeTx(tx *txn, t *tenant, loc blobLoc) error
 	compression() int
+	// inFileRows is the SQL condition on blobs rows whose content is a
+	// file under the blob directory.
+	inFileRows() string
 }
 
 // blobLoc is what a blobs row says about where and how its content is kept.
@@ -165,21 +168,17 @@ func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
 // domain's single write transaction (see migration 0005). With fileMin 0
 // a SQLite domain is one file.
 type sqlBlobs struct {
-	compress bool
-	fileMin  int64 // 0: no blob is kept in a file
-	files    *fileBlobs
+	fileMin int64      // 0: no blob is kept in a file
+	files   *fileBlobs // the blobs of fileMin bytes or more
 }
 
 func newSQLBlobs(compress bool, fileMin int64) *sqlBlobs {
-	return &sqlBlobs{compress: compress, fileMin: fileMin, files: &fileBlobs{compress: compress}}
+	return &sqlBlobs{fileMin: fileMin, files: &fileBlobs{compress: compress}}
 }
 
-func (b *sqlBlobs) compression() int {
-	if b.compress {
-		return compressZstd
-	}
-	return compressNone
-}
+func (b *sqlBlobs) compression() int { return b.files.compression() }
+
+func (b *sqlBlobs) inFileRows() string { return "in_file" }
 
 func (b *sqlBlobs) inFile(size int64) bool { return b.fileMin > 0 && size >= b.fileMin }
 
@@ -360,6 +359,10 @@ func (b *fileBlobs) compression() int {
 }
 
 func (b *fileBlobs) inFile(int64) bool { return true }
+
+// inFileRows: every row, as the file backend's rows from before migration
+// 0005 do not say in_file.
+func (b *fileBlobs) inFileRows() string { return "TRUE" }
 
 func blobPath(dir string, hash []byte, compression int) string {
 	h := hex.EncodeToString(hash)

@@ -96,32 +96,25 @@ func (s *Store) checkContent(ctx context.Context, t *tenant, domain string, rep 
 			rep.FirstMissing = fmt.Sprintf("%s blob %s (%s)", domain, hex.EncodeToString(hash), where)
 		}
 	}
-	_, allFiles := s.blobs.(*fileBlobs)
-	if !allFiles {
-		rows, err := t.db.QueryContext(ctx, `SELECT hash FROM blobs b WHERE NOT in_file
-			AND NOT EXISTS (SELECT 1 FROM blob_chunks c WHERE c.blob_id = b.id)`)
-		if err != nil {
+	inFile := s.blobs.inFileRows()
+	rows, err := t.db.QueryContext(ctx, `SELECT hash FROM blobs b WHERE NOT (`+inFile+`)
+		AND NOT EXISTS (SELECT 1 FROM blob_chunks c WHERE c.blob_id = b.id)`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var hash []byte
+		if err := rows.Scan(&hash); err != nil {
+			rows.Close()
 			return err
 		}
-		for rows.Next() {
-			var hash []byte
-			if err := rows.Scan(&hash); err != nil {
-				rows.Close()
-				return err
-			}
-			missing(hash, "no chunks in the database")
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		missing(hash, "no chunks in the database")
 	}
-	// The file backend's rows from before migration 0005 do not say.
-	q := `SELECT hash, compression FROM blobs WHERE in_file`
-	if allFiles {
-		q = `SELECT hash, compression FROM blobs`
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	rows, err := t.db.QueryContext(ctx, q)
+	rows, err = t.db.QueryContext(ctx, `SELECT hash, compression FROM blobs WHERE `+inFile)
 	if err != nil {
 		return err
 	}

@@ -116,20 +116,15 @@ func (s *Store) sweepTenant(ctx context.Context, t *tenant, st *SweepStats) erro
 }
 
 // sweepOrphans removes blob files older than before that no row names, and
-// temporary files a crash left. With the SQL backend a file is named only
-// by a row that says its content is in a file: a blob stored in the
-// database first and staged as a file later (a larger threshold then, or
-// the same content again after the threshold was lowered) leaves an orphan.
-// The file backend's rows from before migration 0005 do not say, and every
-// row of it names its file.
+// temporary files a crash left. A file is named only by a row whose content
+// is in a file (blobBackend.inFileRows): a blob stored in the database
+// first and staged as a file later (a larger threshold then, or the same
+// content again after the threshold was lowered) leaves an orphan.
 func (s *Store) sweepOrphans(ctx context.Context, t *tenant, before time.Time, st *SweepStats) error {
 	if t.blobDir == "" {
 		return nil
 	}
-	named := `SELECT COUNT(*) FROM blobs WHERE hash = $1 AND in_file`
-	if _, ok := s.blobs.(*fileBlobs); ok {
-		named = `SELECT COUNT(*) FROM blobs WHERE hash = $1`
-	}
+	named := `SELECT COUNT(*) FROM blobs WHERE hash = $1 AND ` + s.blobs.inFileRows()
 	err := filepath.WalkDir(t.blobDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
