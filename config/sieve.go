@@ -1,12 +1,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"net"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -238,18 +235,9 @@ func checkRelay(addr string) string {
 
 // checkDir says why path is not a directory that can be read, or returns "".
 func checkDir(path string) string {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Sprintf("%q does not exist", path)
-	case err != nil:
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Sprintf("cannot use %q: %v", path, err)
-	case !fi.IsDir():
-		return fmt.Sprintf("%q is not a directory", path)
+	fi, why := statPath(path)
+	if why == "" && !fi.IsDir() {
+		why = fmt.Sprintf("%q is not a directory", path)
 	}
-	return ""
+	return why
 }

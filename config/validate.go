@@ -232,20 +232,27 @@ func checkDelimiter(d string) string {
 
 // checkFile says why path is not a readable regular file, or returns "".
 func checkFile(path string) string {
+	fi, why := statPath(path)
+	if why == "" && fi.IsDir() {
+		why = fmt.Sprintf("%q is a directory", path)
+	}
+	return why
+}
+
+// statPath says why path cannot be used at all, or returns its FileInfo.
+func statPath(path string) (fs.FileInfo, string) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Sprintf("%q does not exist", path)
+		return nil, fmt.Sprintf("%q does not exist", path)
 	case err != nil:
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return fmt.Sprintf("cannot use %q: %v", path, err)
-	case fi.IsDir():
-		return fmt.Sprintf("%q is a directory", path)
+		return nil, fmt.Sprintf("cannot use %q: %v", path, err)
 	}
-	return ""
+	return fi, ""
 }
 
 // checkPostgresURL says what is wrong with a PostgreSQL connection string,
