@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"letterbox/auth"
+	"letterbox/config"
 	"letterbox/storage"
 )
 
@@ -259,31 +261,19 @@ func runUser(ctx context.Context, args []string) error {
 func runMailbox(ctx context.Context, args []string) error {
 	withAccount := func(name, argsHelp, help string, n int, f func(ctx context.Context, s *storage.Store, a *storage.Account, args []string) error) func(context.Context, []string) error {
 		return func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet(name, argsHelp, help)
 			special := ""
-			if name == "mailbox create" {
-				fs.StringVar(&special, "special-use", "", `special-use attribute (RFC 6154): \Archive, \Drafts, \Junk, \Sent, \Trash, \All or \Flagged`)
+			addFlags := func(fs *flag.FlagSet) {
+				if name == "mailbox create" {
+					fs.StringVar(&special, "special-use", "", `special-use attribute (RFC 6154): \Archive, \Drafts, \Junk, \Sent, \Trash, \All or \Flagged`)
+				}
 			}
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != n {
-				return usagef("%s takes %s", name, argsHelp)
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			a, err := s.Account(ctx, fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			rest := fs.Args()[1:]
-			if special != "" {
-				rest = append(rest, special)
-			}
-			return f(ctx, s, a, rest)
+			return accountCommand(ctx, name, argsHelp, help, n, args, addFlags,
+				func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
+					if special != "" {
+						rest = append(rest, special)
+					}
+					return f(ctx, s, a, rest)
+				})
 		}
 	}
 	return subcommand("mailbox", args, map[string]func(context.Context, []string) error{
@@ -314,6 +304,34 @@ func runMailbox(ctx context.Context, args []string) error {
 				return s.DeleteMailbox(ctx, a, args[0])
 			}),
 	}, ctx)
+}
+
+// accountCommand runs a command whose first argument names an account: it
+// parses the flags (addFlags, when set, adds the command's own), checks
+// that there are n arguments, opens the store and finds the account; f
+// gets the arguments after it.
+func accountCommand(ctx context.Context, name, argsHelp, help string, n int, args []string,
+	addFlags func(*flag.FlagSet), f func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error) error {
+	fs, cfg := flagSet(name, argsHelp, help)
+	if addFlags != nil {
+		addFlags(fs)
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != n {
+		return usagef("%s takes %s", name, argsHelp)
+	}
+	s, c, err := openStore(ctx, *cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a, err := s.Account(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	return f(s, c, a, fs.Args()[1:])
 }
 
 // storeCommand runs an argument-less command that works on the whole store.

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +22,7 @@ import (
 // clients, each on its own maildrop, two runs, JSON out.
 func TestBenchPOP3(t *testing.T) {
 	dir := lmtpSetup(t, "u1@example.com", "u2@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
+	addrs, _ := serveWithConfig(t, dir, `
 [imap]
 listen = ""
 [pop3]
@@ -34,10 +31,7 @@ listen = "127.0.0.1:0"
 listen = ""
 [lmtp]
 listen = "127.0.0.1:0"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ := startServeProtos(t, dir, cfg)
+`)
 	if len(addrs["pop3"]) == 0 || len(addrs["lmtp"]) == 0 {
 		t.Skipf("serve lacks a POP3 or LMTP listener in this build: %v", addrs)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,8 +93,7 @@ func TestLMTPToIMAP(t *testing.T) {
 func serveLMTPAndIMAP(t *testing.T) (dir string, addrs map[string][]string) {
 	t.Helper()
 	dir = lmtpSetup(t, "bob@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
+	addrs, _ = serveWithConfig(t, dir, `
 [imap]
 listen = "127.0.0.1:0"
 [pop3]
@@ -104,10 +102,7 @@ listen = ""
 listen = ""
 [lmtp]
 listen = "127.0.0.1:0"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ = startServeProtos(t, dir, cfg)
+`)
 	if len(addrs["imap"]) == 0 || len(addrs["lmtp"]) == 0 {
 		t.Skipf("serve has no IMAP or LMTP listener in this build: %v", addrs)
 	}

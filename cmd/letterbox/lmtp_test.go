@@ -135,16 +135,19 @@ func TestDeliver(t *testing.T) {
 	}
 }
 
-// startServe runs "letterbox serve" with cfg and returns the addresses it
-// logged for LMTP and a function that stops it.
-func startServe(t *testing.T, dir, cfg string) (addrs []string, stop func() string) {
+// serveWithConfig writes config as dir's letterbox.toml and runs "letterbox
+// serve" with it (see startServeProtos).
+func serveWithConfig(t *testing.T, dir, config string) (addrs map[string][]string, stop func() string) {
 	t.Helper()
-	all, stop := startServeProtos(t, dir, cfg)
-	return all["lmtp"], stop
+	cfg := filepath.Join(dir, "letterbox.toml")
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startServeProtos(t, dir, cfg)
 }
 
-// startServeProtos is startServe for every protocol: their addresses by
-// protocol name.
+// startServeProtos runs "letterbox serve" with cfg and returns the
+// addresses it logged, by protocol name, and a function that stops it.
 func startServeProtos(t *testing.T, dir, cfg string) (addrs map[string][]string, stop func() string) {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "-config", cfg)
@@ -249,8 +252,7 @@ func TestServeLMTP(t *testing.T) {
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
 	l.Close()
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
+	all, stop := serveWithConfig(t, dir, fmt.Sprintf(`
 [imap]
 listen = ""
 [pop3]
@@ -261,10 +263,8 @@ listen = ""
 listen = "127.0.0.1:0"
 socket = %q
 hostname = "mx.example.com"
-`, sock)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, stop := startServe(t, dir, cfg)
+`, sock))
+	addrs := all["lmtp"]
 	if len(addrs) != 2 {
 		t.Fatalf("lmtp listening on %v, want TCP and the socket", addrs)
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,8 +18,7 @@ import (
 // message with line and column, and a good one is stored and activated.
 func TestServeManageSieve(t *testing.T) {
 	dir := lmtpSetup(t, "bob@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
+	addrs, _ := serveWithConfig(t, dir, `
 [imap]
 listen = ""
 [pop3]
@@ -32,10 +29,7 @@ listen = ""
 listen = "127.0.0.1:0"
 max_scripts = 2
 max_script_size = 1000
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ := startServeProtos(t, dir, cfg)
+`)
 	if len(addrs["managesieve"]) == 0 {
 		t.Fatalf("no managesieve listener: %v", addrs)
 	}

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,8 +17,7 @@ import (
 // disappears from an IMAP session in IDLE at QUIT time, not before.
 func TestServePOP3(t *testing.T) {
 	dir := lmtpSetup(t, "bob@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
+	addrs, _ := serveWithConfig(t, dir, `
 [imap]
 listen = "127.0.0.1:0"
 [pop3]
@@ -29,10 +26,7 @@ listen = "127.0.0.1:0"
 listen = ""
 [lmtp]
 listen = "127.0.0.1:0"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ := startServeProtos(t, dir, cfg)
+`)
 	if len(addrs["imap"]) == 0 || len(addrs["pop3"]) == 0 || len(addrs["lmtp"]) == 0 {
 		t.Skipf("serve lacks an IMAP, POP3 or LMTP listener in this build: %v", addrs)
 	}

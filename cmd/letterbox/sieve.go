@@ -218,31 +218,8 @@ func toCRLF(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 }
 
-// withSieveAccount parses the flags of a storage verb, opens the store and
-// finds the account named by the first argument; n counts all arguments.
-func withSieveAccount(ctx context.Context, verb, argsHelp, help string, n int, args []string,
-	f func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error) error {
-	fs, cfg := flagSet("sieve "+verb, argsHelp, help)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != n {
-		return usagef("sieve %s takes %s", verb, argsHelp)
-	}
-	s, c, err := openStore(ctx, *cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	a, err := s.Account(ctx, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	return f(s, c, a, fs.Args()[1:])
-}
-
 func runSieveList(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "list", "USER@DOMAIN", "Lists a user's Sieve scripts; the active one is marked ACTIVE.", 1, args,
+	return accountCommand(ctx, "sieve list", "USER@DOMAIN", "Lists a user's Sieve scripts; the active one is marked ACTIVE.", 1, args, nil,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			scripts, err := s.SieveScripts(ctx, a)
 			if err != nil {
@@ -263,7 +240,7 @@ func runSieveList(ctx context.Context, args []string) error {
 }
 
 func runSieveGet(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "get", "USER@DOMAIN NAME", "Prints one of a user's Sieve scripts.", 2, args,
+	return accountCommand(ctx, "sieve get", "USER@DOMAIN NAME", "Prints one of a user's Sieve scripts.", 2, args, nil,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			sc, err := s.SieveScript(ctx, a, rest[0])
 			if err != nil {
@@ -275,9 +252,9 @@ func runSieveGet(ctx context.Context, args []string) error {
 }
 
 func runSievePut(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "put", "USER@DOMAIN NAME FILE",
+	return accountCommand(ctx, "sieve put", "USER@DOMAIN NAME FILE",
 		"Stores a Sieve script under NAME (replacing a script of that name), read from FILE or,\n"+
-			"with FILE \"-\", from standard input. A script that does not compile is refused.", 3, args,
+			"with FILE \"-\", from standard input. A script that does not compile is refused.", 3, args, nil,
 		func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error {
 			name, path := rest[0], rest[1]
 			var src []byte
@@ -299,21 +276,21 @@ func runSievePut(ctx context.Context, args []string) error {
 }
 
 func runSieveActivate(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "activate", "USER@DOMAIN NAME", "Makes NAME the user's active Sieve script.", 2, args,
+	return accountCommand(ctx, "sieve activate", "USER@DOMAIN NAME", "Makes NAME the user's active Sieve script.", 2, args, nil,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.ActivateSieveScript(ctx, a, rest[0])
 		})
 }
 
 func runSieveDeactivate(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "deactivate", "USER@DOMAIN", "Leaves the user with no active Sieve script.", 1, args,
+	return accountCommand(ctx, "sieve deactivate", "USER@DOMAIN", "Leaves the user with no active Sieve script.", 1, args, nil,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			return s.ActivateSieveScript(ctx, a, "")
 		})
 }
 
 func runSieveDelete(ctx context.Context, args []string) error {
-	return withSieveAccount(ctx, "delete", "USER@DOMAIN NAME", "Deletes one of a user's Sieve scripts (not the active one).", 2, args,
+	return accountCommand(ctx, "sieve delete", "USER@DOMAIN NAME", "Deletes one of a user's Sieve scripts (not the active one).", 2, args, nil,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.DeleteSieveScript(ctx, a, rest[0])
 		})

@@ -39,8 +39,7 @@ func TestSieveEndToEnd(t *testing.T) {
 	}
 	relay, sent := outboundtest.NewCapture(t)
 	dir := lmtpSetup(t, "bob@example.com")
-	cfg := filepath.Join(dir, "letterbox.toml")
-	if err := os.WriteFile(cfg, []byte(`
+	addrs, _ := serveWithConfig(t, dir, `
 [imap]
 listen = ""
 [pop3]
@@ -52,10 +51,7 @@ listen = "127.0.0.1:0"
 [sieve]
 relay = "`+relay+`"
 relay_tls = "none"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addrs, _ := startServeProtos(t, dir, cfg)
+`)
 	if len(addrs["managesieve"]) == 0 || len(addrs["lmtp"]) == 0 {
 		t.Fatalf("listeners: %v", addrs)
 	}
