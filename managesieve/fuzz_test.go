@@ -9,30 +9,17 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"letterbox/internal/fuzzseed"
 )
 
 // Seeds for every fuzzer are the session scripts in testdata/managesieve.
-func fuzzSeeds(f *testing.F) [][]byte {
-	files, _ := filepath.Glob("../testdata/managesieve/*.txt")
-	if len(files) == 0 {
-		f.Fatal("no seeds in testdata/managesieve")
-	}
-	var out [][]byte
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
+func fuzzSeeds(f *testing.F) [][]byte { return fuzzseed.Load(f, "../testdata/managesieve") }
 
 // FuzzParse reads commands from any input until it runs out. What parses
 // stays within the budget and parses again the same when written back

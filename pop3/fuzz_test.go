@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,25 +16,12 @@ import (
 	"time"
 
 	"letterbox/auth"
+	"letterbox/internal/fuzzseed"
 	"letterbox/storage"
 )
 
 // Seeds for every fuzzer are the session scripts in testdata/pop3.
-func fuzzSeeds(f *testing.F) [][]byte {
-	files, _ := filepath.Glob("../testdata/pop3/*.txt")
-	if len(files) == 0 {
-		f.Fatal("no seeds in testdata/pop3")
-	}
-	var out [][]byte
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
+func fuzzSeeds(f *testing.F) [][]byte { return fuzzseed.Load(f, "../testdata/pop3") }
 
 // FuzzParseLine: any line parses or is refused, never panics, and what
 // parses is a short printable keyword and the exact rest of the line.
