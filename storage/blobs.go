@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -155,7 +156,8 @@ var (
 
 func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
 	zstdOnce.Do(func() {
-		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		// One encoder per CPU: deliveries compress in their own goroutines.
+		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 		zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 	})
 	return zstdEnc, zstdDec
@@ -182,10 +184,28 @@ func (b *sqlBlobs) inFileRows() string { return "in_file" }
 
 func (b *sqlBlobs) inFile(size int64) bool { return b.fileMin > 0 && size >= b.fileMin }
 
+// stage writes a file blob; for a blob of one chunk kept compressed in the
+// database it compresses the content here, in the caller, so that the
+// domain's single writer only inserts it.
 func (b *sqlBlobs) stage(t *tenant, p *Incoming) error {
 	if b.inFile(p.size) {
 		return b.files.stage(t, p)
 	}
+	if b.compression() != compressZstd || p.size > chunkSize || p.packed != nil {
+		return nil
+	}
+	data, ok := p.data.view(0, p.size)
+	if !ok { // in more than one piece of the spool
+		buf := writeBufPool.Get().(*[]byte)
+		defer writeBufPool.Put(buf)
+		n, err := p.data.ReadAt((*buf)[:p.size], 0)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(n) == p.size) {
+			return fmt.Errorf("read spooled message: %w", err)
+		}
+		data = (*buf)[:n]
+	}
+	enc, _ := zstdCodec()
+	p.packed = enc.EncodeAll(data, nil)
 	return nil
 }
 
@@ -230,7 +250,11 @@ func (b *sqlBlobs) storeTx(tx *txn, t *tenant, p *Incoming, loc blobLoc) error {
 			data = (*buf)[:n]
 		}
 		n := len(data)
-		if loc.compression == compressZstd {
+		switch {
+		case loc.compression != compressZstd:
+		case p.packed != nil && int64(n) == p.size:
+			data = p.packed
+		default:
 			enc, _ := zstdCodec()
 			data = enc.EncodeAll(data, nil)
 		}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -464,5 +465,48 @@ func TestRecent(t *testing.T) {
 		}
 		_, err := s.ClaimRecent(ctx, newAccount(t, s, "eve@example.com"), inbox.ID, 9)
 		wantErr(t, err, ErrNotFound)
+	})
+}
+
+// TestCompressedBeforeTheWriter: with zstd and the SQL backend, a blob of
+// one chunk is compressed when it is staged, in the delivering goroutine,
+// and the writer stores those bytes; a larger one is compressed chunk by
+// chunk in the transaction. Both read back as they arrived.
+func TestCompressedBeforeTheWriter(t *testing.T) {
+	eachBackendOpts(t, func(o *Options) { o.BlobBackend, o.Compression = "sql", "zstd" }, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := newAccount(t, s, "bob@example.com")
+		inbox := mustMailbox(t, s, a, "INBOX")
+		for _, size := range []int{100, spoolChunk + 5000, chunkSize + 5000} {
+			var b strings.Builder
+			for i := 0; b.Len() < size; i++ {
+				fmt.Fprintf(&b, "line %06d of %d bytes\r\n", i, size)
+			}
+			msg := testMessage(fmt.Sprint("size ", size), b.String())
+			in := must[*Incoming](t)(s.Receive(strings.NewReader(msg)))
+			res := s.Deliver(ctx, in, []Target{{Account: a, MailboxID: inbox.ID}})
+			in.Close()
+			check(t, res[0].Err)
+			if (in.packed != nil) != (in.size <= chunkSize) {
+				t.Fatalf("%d bytes: compressed before the writer: %v", in.size, in.packed != nil)
+			}
+			if in.packed != nil {
+				tt := must[*tenant](t)(s.router.acquire(ctx, "example.com"))
+				var stored []byte
+				err := tt.db.QueryRow(`SELECT c.data FROM blob_chunks c JOIN blobs b ON b.id = c.blob_id WHERE b.hash = $1 AND c.seq = 0`, in.hash).Scan(&stored)
+				s.router.release(tt)
+				check(t, err)
+				if !bytes.Equal(stored, in.packed) {
+					t.Fatalf("%d bytes: the stored chunk is not the staged one", in.size)
+				}
+			}
+			c := must[*Content](t)(s.Open(ctx, a, inbox.ID, res[0].UID))
+			got, err := io.ReadAll(c.Reader())
+			c.Close()
+			check(t, err)
+			if string(got) != msg {
+				t.Fatalf("%d bytes: read back %d bytes", len(msg), len(got))
+			}
+		}
 	})
 }

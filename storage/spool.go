@@ -29,6 +29,9 @@ type Incoming struct {
 	enc    []byte // parsed, encoded for the blobs row
 	header []byte // the top-level header, for header search
 	data   *spool
+	// packed is the content compressed ahead of the write transaction,
+	// when the store compresses and the blob is one database chunk.
+	packed []byte
 }
 
 // Close releases the spooled copy.
