@@ -151,6 +151,11 @@ func (g *groupWriter) run(batch []*writeReq) {
 	}
 }
 
+// afterCommit, nil but in benchmarks, runs on the writer right after each
+// commit, while the writer is still busy: BenchmarkAppend10KB's slow-disk
+// variant sleeps there, as a commit on a disk with a slower fsync would.
+var afterCommit func()
+
 // try runs one attempt of a batch. A busy error aborts the whole attempt;
 // any other error of one write rolls back only that write's savepoint.
 // errRetryWithSavepoints: a write of a group run without savepoints
@@ -224,6 +229,9 @@ func (g *groupWriter) try(batch []*writeReq, optimistic bool) ([]error, error) {
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("commit: %w", err)
+	}
+	if afterCommit != nil {
+		afterCommit()
 	}
 	return results, nil
 }
