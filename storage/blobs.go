@@ -156,8 +156,11 @@ var (
 
 func zstdCodec() (*zstd.Encoder, *zstd.Decoder) {
 	zstdOnce.Do(func() {
-		// One encoder per CPU: deliveries compress in their own goroutines.
-		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+		// Deliveries compress in their own goroutines: an encoder per CPU,
+		// up to 8. Each compresses one chunk at most, so its window need
+		// not be larger (2.6 MB an encoder instead of 18 at the default).
+		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+			zstd.WithEncoderConcurrency(min(runtime.GOMAXPROCS(0), 8)), zstd.WithWindowSize(chunkSize))
 		zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 	})
 	return zstdEnc, zstdDec
