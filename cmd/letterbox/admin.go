@@ -39,223 +39,145 @@ func verbList(verbs map[string]func(context.Context, []string) error) string {
 func runDomain(ctx context.Context, args []string) error {
 	return subcommand("domain", args, map[string]func(context.Context, []string) error{
 		"add": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("domain add", "DOMAIN", "Starts hosting a domain (SQLite: creates its database file).")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != 1 {
-				return usagef("domain add takes one DOMAIN")
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			return s.AddDomain(ctx, strings.ToLower(fs.Arg(0)))
+			return storeVerb{"domain add", "DOMAIN", "Starts hosting a domain (SQLite: creates its database file).", 1, 1, nil}.run(ctx, args,
+				func(s *storage.Store, _ *config.Config, args []string) error {
+					return s.AddDomain(ctx, strings.ToLower(args[0]))
+				})
 		},
 		"list": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("domain list", "", "")
-			if err := parse(fs, args); err != nil {
+			return storeVerb{name: "domain list"}.run(ctx, args, func(s *storage.Store, _ *config.Config, _ []string) error {
+				ds, err := s.Domains(ctx)
+				for _, d := range ds {
+					fmt.Println(d)
+				}
 				return err
-			}
-			if fs.NArg() != 0 {
-				return usagef("domain list takes no arguments")
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ds, err := s.Domains(ctx)
-			for _, d := range ds {
-				fmt.Println(d)
-			}
-			return err
+			})
 		},
 		"del": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("domain del", "DOMAIN", "Deletes a domain with every account and message in it.")
-			yes := fs.Bool("yes", false, "do not ask for confirmation")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != 1 {
-				return usagef("domain del takes one DOMAIN")
-			}
-			domain := strings.ToLower(fs.Arg(0))
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			accts, err := s.Accounts(ctx, domain)
-			if err != nil {
-				return err
-			}
-			if !*yes {
-				if err := confirm(fmt.Sprintf("This deletes domain %s with its %d accounts and all their mail.", domain, len(accts)), domain); err != nil {
-					return err
-				}
-			}
-			return s.DeleteDomain(ctx, domain)
+			var yes bool
+			return storeVerb{"domain del", "DOMAIN", "Deletes a domain with every account and message in it.", 1, 1, yesFlag(&yes)}.run(ctx, args,
+				func(s *storage.Store, _ *config.Config, args []string) error {
+					domain := strings.ToLower(args[0])
+					accts, err := s.Accounts(ctx, domain)
+					if err != nil {
+						return err
+					}
+					if !yes {
+						if err := confirm(fmt.Sprintf("This deletes domain %s with its %d accounts and all their mail.", domain, len(accts)), domain); err != nil {
+							return err
+						}
+					}
+					return s.DeleteDomain(ctx, domain)
+				})
 		},
 	}, ctx)
+}
+
+// yesFlag adds -yes, which skips the confirmation of a deletion.
+func yesFlag(yes *bool) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) { fs.BoolVar(yes, "yes", false, "do not ask for confirmation") }
 }
 
 func runUser(ctx context.Context, args []string) error {
 	return subcommand("user", args, map[string]func(context.Context, []string) error{
 		"add": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("user add", "USER@DOMAIN",
-				"Adds a user with INBOX, Drafts, Sent, Trash, Junk and Archive. The password is asked\n"+
-					"on the terminal, or read as the first line of standard input.")
-			quota := fs.String("quota", "", "storage limit, e.g. 500M, 2G (default: quota.default of the config; 0: unlimited)")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != 1 {
-				return usagef("user add takes one USER@DOMAIN")
-			}
-			s, c, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			limit := c.Quota.Default
-			if *quota != "" {
-				if limit, err = parseSize(*quota); err != nil {
-					return usagef("-quota: %v", err)
+			var quota string
+			return storeVerb{"user add", "USER@DOMAIN",
+				"Adds a user with INBOX, Drafts, Sent, Trash, Junk and Archive. The password is asked\n" +
+					"on the terminal, or read as the first line of standard input.", 1, 1,
+				func(fs *flag.FlagSet) {
+					fs.StringVar(&quota, "quota", "", "storage limit, e.g. 500M, 2G (default: quota.default of the config; 0: unlimited)")
+				}}.run(ctx, args, func(s *storage.Store, c *config.Config, args []string) error {
+				limit := c.Quota.Default
+				if quota != "" {
+					var err error
+					if limit, err = parseSize(quota); err != nil {
+						return usagef("-quota: %v", err)
+					}
 				}
-			}
-			pw, err := readPassword("password for " + fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			hash, err := auth.HashPassword(pw)
-			if err != nil {
-				return err
-			}
-			_, err = s.CreateAccount(ctx, fs.Arg(0), hash, limit)
-			return err
-		},
-		"list": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("user list", "[DOMAIN]", "Lists the users of one domain, or of every domain.")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() > 1 {
-				return usagef("user list takes at most one DOMAIN")
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			domains := fs.Args()
-			if len(domains) == 0 {
-				if domains, err = s.Domains(ctx); err != nil {
-					return err
-				}
-			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-			fmt.Fprintln(w, "USER\tUSED\tQUOTA")
-			for _, d := range domains {
-				accts, err := s.Accounts(ctx, strings.ToLower(d))
+				hash, err := askPasswordHash("password for " + args[0])
 				if err != nil {
 					return err
 				}
-				for _, a := range accts {
-					fmt.Fprintf(w, "%s\t%s\t%s\n", a.Name, formatSize(a.UsedBytes), formatQuota(a.QuotaBytes))
-				}
-			}
-			return w.Flush()
+				_, err = s.CreateAccount(ctx, args[0], hash, limit)
+				return err
+			})
+		},
+		"list": func(ctx context.Context, args []string) error {
+			return storeVerb{"user list", "[DOMAIN]", "Lists the users of one domain, or of every domain.", 0, 1, nil}.run(ctx, args,
+				func(s *storage.Store, _ *config.Config, domains []string) error {
+					if len(domains) == 0 {
+						var err error
+						if domains, err = s.Domains(ctx); err != nil {
+							return err
+						}
+					}
+					w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
+					fmt.Fprintln(w, "USER\tUSED\tQUOTA")
+					for _, d := range domains {
+						accts, err := s.Accounts(ctx, strings.ToLower(d))
+						if err != nil {
+							return err
+						}
+						for _, a := range accts {
+							fmt.Fprintf(w, "%s\t%s\t%s\n", a.Name, formatSize(a.UsedBytes), formatQuota(a.QuotaBytes))
+						}
+					}
+					return w.Flush()
+				})
 		},
 		"del": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("user del", "USER@DOMAIN", "Deletes a user with all of its mail and Sieve scripts.")
-			yes := fs.Bool("yes", false, "do not ask for confirmation")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != 1 {
-				return usagef("user del takes one USER@DOMAIN")
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			a, err := s.Account(ctx, fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			if !*yes {
-				if err := confirm(fmt.Sprintf("This deletes %s and its %s of mail.", a.Name, formatSize(a.UsedBytes)), a.Name); err != nil {
-					return err
-				}
-			}
-			return s.DeleteAccount(ctx, a.Name)
+			var yes bool
+			return storeVerb{"user del", "USER@DOMAIN", "Deletes a user with all of its mail and Sieve scripts.", 1, 1, yesFlag(&yes)}.runAccount(ctx, args,
+				func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
+					if !yes {
+						if err := confirm(fmt.Sprintf("This deletes %s and its %s of mail.", a.Name, formatSize(a.UsedBytes)), a.Name); err != nil {
+							return err
+						}
+					}
+					return s.DeleteAccount(ctx, a.Name)
+				})
 		},
 		"passwd": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("user passwd", "USER@DOMAIN",
-				"Sets a user's password: asked on the terminal, or the first line of standard input.")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() != 1 {
-				return usagef("user passwd takes one USER@DOMAIN")
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if _, err := s.Account(ctx, fs.Arg(0)); err != nil {
-				return err
-			}
-			pw, err := readPassword("new password for " + fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			hash, err := auth.HashPassword(pw)
-			if err != nil {
-				return err
-			}
-			return s.SetPassword(ctx, fs.Arg(0), hash)
+			return storeVerb{"user passwd", "USER@DOMAIN",
+				"Sets a user's password: asked on the terminal, or the first line of standard input.", 1, 1, nil}.runAccount(ctx, args,
+				func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
+					hash, err := askPasswordHash("new password for " + a.Name)
+					if err != nil {
+						return err
+					}
+					return s.SetPassword(ctx, a.Name, hash)
+				})
 		},
 		"quota": func(ctx context.Context, args []string) error {
-			fs, cfg := flagSet("user quota", "USER@DOMAIN [SIZE]",
-				"Shows a user's usage and limit, or sets the limit (e.g. 500M, 2G; 0 for unlimited).")
-			if err := parse(fs, args); err != nil {
-				return err
-			}
-			if fs.NArg() < 1 || fs.NArg() > 2 {
-				return usagef("user quota takes USER@DOMAIN and an optional SIZE")
-			}
-			var limit int64
-			var err error
-			if fs.NArg() == 2 {
-				if limit, err = parseSize(fs.Arg(1)); err != nil {
-					return usagef("%v", err)
-				}
-			}
-			s, _, err := openStore(ctx, *cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if fs.NArg() == 2 {
-				return s.SetQuota(ctx, fs.Arg(0), limit)
-			}
-			a, err := s.Account(ctx, fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			q, err := s.Quota(ctx, a)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("%s: %s used of %s, %d messages\n", a.Name, formatSize(q.UsedBytes), formatQuota(q.LimitBytes), q.Messages)
-			return nil
+			return storeVerb{"user quota", "USER@DOMAIN [SIZE]",
+				"Shows a user's usage and limit, or sets the limit (e.g. 500M, 2G; 0 for unlimited).", 1, 2, nil}.runAccount(ctx, args,
+				func(s *storage.Store, _ *config.Config, a *storage.Account, size []string) error {
+					if len(size) == 1 {
+						limit, err := parseSize(size[0])
+						if err != nil {
+							return usagef("%v", err)
+						}
+						return s.SetQuota(ctx, a.Name, limit)
+					}
+					q, err := s.Quota(ctx, a)
+					if err != nil {
+						return err
+					}
+					fmt.Printf("%s: %s used of %s, %d messages\n", a.Name, formatSize(q.UsedBytes), formatQuota(q.LimitBytes), q.Messages)
+					return nil
+				})
 		},
 	}, ctx)
+}
+
+// askPasswordHash reads a new password (see readPassword) and hashes it.
+func askPasswordHash(prompt string) (string, error) {
+	pw, err := readPassword(prompt)
+	if err != nil {
+		return "", err
+	}
+	return auth.HashPassword(pw)
 }
 
 func runMailbox(ctx context.Context, args []string) error {
@@ -267,7 +189,7 @@ func runMailbox(ctx context.Context, args []string) error {
 					fs.StringVar(&special, "special-use", "", `special-use attribute (RFC 6154): \Archive, \Drafts, \Junk, \Sent, \Trash, \All or \Flagged`)
 				}
 			}
-			return accountCommand(ctx, name, argsHelp, help, n, args, addFlags,
+			return storeVerb{name, argsHelp, help, n, n, addFlags}.runAccount(ctx, args,
 				func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 					if special != "" {
 						rest = append(rest, special)
@@ -306,54 +228,54 @@ func runMailbox(ctx context.Context, args []string) error {
 	}, ctx)
 }
 
-// accountCommand runs a command whose first argument names an account: it
-// parses the flags (addFlags, when set, adds the command's own), checks
-// that there are n arguments, opens the store and finds the account; f
-// gets the arguments after it.
-func accountCommand(ctx context.Context, name, argsHelp, help string, n int, args []string,
-	addFlags func(*flag.FlagSet), f func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error) error {
-	fs, cfg := flagSet(name, argsHelp, help)
-	if addFlags != nil {
-		addFlags(fs)
+// storeVerb is an admin command that works on the store: its name, the
+// arguments it takes (for the usage line), what it does, how many
+// arguments it accepts, and its own flags (flags may be nil).
+type storeVerb struct {
+	name, argsHelp, help string
+	minArgs, maxArgs     int
+	flags                func(*flag.FlagSet)
+}
+
+// run parses the flags, checks the number of arguments, opens the store
+// and calls f with the arguments.
+func (v storeVerb) run(ctx context.Context, args []string, f func(s *storage.Store, c *config.Config, args []string) error) error {
+	fs, cfg := flagSet(v.name, v.argsHelp, v.help)
+	if v.flags != nil {
+		v.flags(fs)
 	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != n {
-		return usagef("%s takes %s", name, argsHelp)
+	if n := fs.NArg(); n < v.minArgs || n > v.maxArgs {
+		if v.maxArgs == 0 {
+			return usagef("%s takes no arguments", v.name)
+		}
+		return usagef("%s takes %s", v.name, v.argsHelp)
 	}
 	s, c, err := openStore(ctx, *cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	a, err := s.Account(ctx, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	return f(s, c, a, fs.Args()[1:])
+	return f(s, c, fs.Args())
 }
 
-// storeCommand runs an argument-less command that works on the whole store.
-func storeCommand(ctx context.Context, args []string, name, help string, f func(*storage.Store) error) error {
-	fs, cfg := flagSet(name, "", help)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("%s takes no arguments", name)
-	}
-	s, _, err := openStore(ctx, *cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return f(s)
+// runAccount is run for a command whose first argument names an account:
+// f gets the account and the arguments after it.
+func (v storeVerb) runAccount(ctx context.Context, args []string, f func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error) error {
+	return v.run(ctx, args, func(s *storage.Store, c *config.Config, args []string) error {
+		a, err := s.Account(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return f(s, c, a, args[1:])
+	})
 }
 
 func runMigrate(ctx context.Context, args []string) error {
-	return storeCommand(ctx, args, "migrate", "Applies the schema migrations this binary knows to every database.",
-		func(s *storage.Store) error {
+	return storeVerb{name: "migrate", help: "Applies the schema migrations this binary knows to every database."}.run(ctx, args,
+		func(s *storage.Store, _ *config.Config, _ []string) error {
 			n, err := s.Migrate(ctx)
 			if err != nil {
 				return err
@@ -364,8 +286,8 @@ func runMigrate(ctx context.Context, args []string) error {
 }
 
 func runFsck(ctx context.Context, args []string) error {
-	return storeCommand(ctx, args, "fsck", "Recomputes mailbox counters, account usage and blob reference counts, and checks that every message's content is there.",
-		func(s *storage.Store) error {
+	return storeVerb{name: "fsck", help: "Recomputes mailbox counters, account usage and blob reference counts, and checks that every message's content is there."}.run(ctx, args,
+		func(s *storage.Store, _ *config.Config, _ []string) error {
 			rep, err := s.Fsck(ctx)
 			if err != nil {
 				return err

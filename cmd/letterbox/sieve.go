@@ -219,7 +219,7 @@ func toCRLF(b []byte) []byte {
 }
 
 func runSieveList(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve list", "USER@DOMAIN", "Lists a user's Sieve scripts; the active one is marked ACTIVE.", 1, args, nil,
+	return storeVerb{"sieve list", "USER@DOMAIN", "Lists a user's Sieve scripts; the active one is marked ACTIVE.", 1, 1, nil}.runAccount(ctx, args,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			scripts, err := s.SieveScripts(ctx, a)
 			if err != nil {
@@ -240,7 +240,7 @@ func runSieveList(ctx context.Context, args []string) error {
 }
 
 func runSieveGet(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve get", "USER@DOMAIN NAME", "Prints one of a user's Sieve scripts.", 2, args, nil,
+	return storeVerb{"sieve get", "USER@DOMAIN NAME", "Prints one of a user's Sieve scripts.", 2, 2, nil}.runAccount(ctx, args,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			sc, err := s.SieveScript(ctx, a, rest[0])
 			if err != nil {
@@ -252,9 +252,8 @@ func runSieveGet(ctx context.Context, args []string) error {
 }
 
 func runSievePut(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve put", "USER@DOMAIN NAME FILE",
-		"Stores a Sieve script under NAME (replacing a script of that name), read from FILE or,\n"+
-			"with FILE \"-\", from standard input. A script that does not compile is refused.", 3, args, nil,
+	return storeVerb{"sieve put", "USER@DOMAIN NAME FILE", "Stores a Sieve script under NAME (replacing a script of that name), read from FILE or,\n" +
+		"with FILE \"-\", from standard input. A script that does not compile is refused.", 3, 3, nil}.runAccount(ctx, args,
 		func(s *storage.Store, c *config.Config, a *storage.Account, rest []string) error {
 			name, path := rest[0], rest[1]
 			var src []byte
@@ -276,21 +275,21 @@ func runSievePut(ctx context.Context, args []string) error {
 }
 
 func runSieveActivate(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve activate", "USER@DOMAIN NAME", "Makes NAME the user's active Sieve script.", 2, args, nil,
+	return storeVerb{"sieve activate", "USER@DOMAIN NAME", "Makes NAME the user's active Sieve script.", 2, 2, nil}.runAccount(ctx, args,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.ActivateSieveScript(ctx, a, rest[0])
 		})
 }
 
 func runSieveDeactivate(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve deactivate", "USER@DOMAIN", "Leaves the user with no active Sieve script.", 1, args, nil,
+	return storeVerb{"sieve deactivate", "USER@DOMAIN", "Leaves the user with no active Sieve script.", 1, 1, nil}.runAccount(ctx, args,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, _ []string) error {
 			return s.ActivateSieveScript(ctx, a, "")
 		})
 }
 
 func runSieveDelete(ctx context.Context, args []string) error {
-	return accountCommand(ctx, "sieve delete", "USER@DOMAIN NAME", "Deletes one of a user's Sieve scripts (not the active one).", 2, args, nil,
+	return storeVerb{"sieve delete", "USER@DOMAIN NAME", "Deletes one of a user's Sieve scripts (not the active one).", 2, 2, nil}.runAccount(ctx, args,
 		func(s *storage.Store, _ *config.Config, a *storage.Account, rest []string) error {
 			return s.DeleteSieveScript(ctx, a, rest[0])
 		})
