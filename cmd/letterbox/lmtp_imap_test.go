@@ -18,23 +18,13 @@ import (
 func TestLMTPToIMAP(t *testing.T) {
 	_, addrs := serveLMTPAndIMAP(t)
 	exists := make(chan uint32, 10)
-	c, err := imapclient.DialInsecure(addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+	c := bobInbox(t, addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 			if d.NumMessages != nil {
 				exists <- *d.NumMessages
 			}
 		},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("bob@example.com", "pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
 	idle, err := c.Idle()
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +99,24 @@ listen = "127.0.0.1:0"
 	return dir, addrs
 }
 
+// bobInbox logs in over IMAP at addr as bob@example.com (password pw) and
+// selects INBOX; the connection closes when the test ends.
+func bobInbox(t *testing.T, addr string, opts *imapclient.Options) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login("bob@example.com", "pw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestLargeLMTPToIMAP: with the default storage.blob_file_min_size a
 // message of 600 KB is a file beside the database, and IMAP serves it
 // whole and in parts as it serves any other.
@@ -128,17 +136,7 @@ func TestLargeLMTPToIMAP(t *testing.T) {
 		t.Fatalf("blob files: %v, want one", files)
 	}
 
-	c, err := imapclient.DialInsecure(addrs["imap"][0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("bob@example.com", "pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
+	c := bobInbox(t, addrs["imap"][0], nil)
 	whole := &goimap.FetchItemBodySection{Peek: true}
 	part := &goimap.FetchItemBodySection{Specifier: goimap.PartSpecifierText, Peek: true, Partial: &goimap.SectionPartial{Offset: 300_000, Size: 100}}
 	msgs, err := c.Fetch(goimap.SeqSetNum(1), &goimap.FetchOptions{RFC822Size: true, BodySection: []*goimap.FetchItemBodySection{whole, part}}).Collect()

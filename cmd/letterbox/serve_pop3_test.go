@@ -38,19 +38,9 @@ listen = "127.0.0.1:0"
 	}
 
 	expunged := make(chan uint32, 10)
-	imc, err := imapclient.DialInsecure(addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+	imc := bobInbox(t, addrs["imap"][0], &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Expunge: func(seq uint32) { expunged <- seq },
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imc.Close()
-	if err := imc.Login("bob@example.com", "pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := imc.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
 	idle, err := imc.Idle()
 	if err != nil {
 		t.Fatal(err)
